@@ -1,0 +1,151 @@
+// Resources and tickets.
+#include "handles.hpp"
+
+namespace ordo::capi {
+
+ordo_future new_future_handle(Ref<Future> future);
+
+namespace {
+
+int report_wait(const WaitResult &result, const cl_event **events, size_t *num_events) {
+    if (result.status == ORDO_OK) {
+        if (events != nullptr)
+            *events = result.events->empty() ? nullptr : result.events->data();
+        if (num_events != nullptr)
+            *num_events = result.events->size();
+    }
+    return report(result.status, result.failure.get());
+}
+
+} // namespace
+} // namespace ordo::capi
+
+using namespace ordo::capi;
+
+extern "C" {
+
+ORDO_API int ordo_resource_create(void *value, const char *name, ordo_resource *out) {
+    return guarded([&] {
+        require(out, "out");
+        Ref<Resource> resource = Resource::create(value, name != nullptr ? name : "");
+        ResourceHandle *h = Pool<ResourceHandle>::create(ResourceHandle{std::move(resource)});
+        *out = publish<ResourceHandle, ordo_resource_s>(h);
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_resource_value(ordo_resource resource, void **value) {
+    return guarded([&] {
+        ResourceHandle &r = lookup<ResourceHandle>(resource, "resource");
+        require(value, "value");
+        *value = r.resource->value();
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_resource_acquire(ordo_resource resource, ordo_ticket *out) {
+    return guarded([&] {
+        ResourceHandle &r = lookup<ResourceHandle>(resource, "resource");
+        require(out, "out");
+        *out = publish<Ticket, ordo_ticket_s>(r.resource->acquire().detach());
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_resource_destroy(ordo_resource resource) {
+    return guarded([&] {
+        if (ResourceHandle *h = retire<ResourceHandle>(resource, "resource"))
+            Pool<ResourceHandle>::destroy(h);
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_ticket_value(ordo_ticket ticket, void **value) {
+    return guarded([&] {
+        Ticket &t = lookup<Ticket>(ticket, "ticket");
+        require(value, "value");
+        *value = t.resource().value();
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_ticket_wait(ordo_ticket ticket, ordo_deadline deadline, const cl_event **events,
+                              size_t *num_events) {
+    return guarded([&] {
+        return report_wait(lookup<Ticket>(ticket, "ticket").wait(deadline), events, num_events);
+    });
+}
+
+ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadline,
+                                       const cl_event **events, size_t *num_events) {
+    return guarded([&] {
+        return report_wait(lookup<Ticket>(ticket, "ticket").wait_complete(deadline), events,
+                           num_events);
+    });
+}
+
+ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
+                                      ordo_deadline deadline, cl_event *barrier) {
+    return guarded([&] {
+        Ticket &t = lookup<Ticket>(ticket, "ticket");
+        cl_event made = nullptr;
+        WaitResult result = t.enqueue_wait(queue, deadline, &made);
+        if (result.status == ORDO_OK) {
+            if (barrier != nullptr)
+                *barrier = made;
+            else if (made != nullptr)
+                clReleaseEvent(made);
+        }
+        return report(result.status, result.failure.get());
+    });
+}
+
+ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out) {
+    return guarded([&] {
+        Ticket &t = lookup<Ticket>(ticket, "ticket");
+        require(out, "out");
+        *out = new_future_handle(t.grant_future());
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_ticket_ready(ordo_ticket ticket, const cl_event *events, size_t num_events) {
+    return guarded([&] {
+        Ticket &t = lookup<Ticket>(ticket, "ticket");
+        require_events(events, num_events);
+        if (t.released())
+            throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
+        t.ready(EventList::retain(events, num_events));
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_ticket_fail(ordo_ticket ticket, int status, const char *message) {
+    return guarded([&] {
+        Ticket &t = lookup<Ticket>(ticket, "ticket");
+        require_failure_status(status);
+        if (t.released())
+            throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
+        t.fail_release(Failure::make(status, message != nullptr ? message : "failed"));
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_ticket_cancel(ordo_ticket ticket) {
+    return guarded([&] {
+        lookup<Ticket>(ticket, "ticket").cancel_place();
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_ticket_destroy(ordo_ticket ticket) {
+    return guarded([&] {
+        if (Ticket *t = retire<Ticket>(ticket, "ticket")) {
+            t->drop_holder(true);
+            t->release();
+        }
+        return ORDO_OK;
+    });
+}
+
+} // extern "C"

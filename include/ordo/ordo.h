@@ -1,0 +1,503 @@
+/*
+ * ordo.h - ticket-ordered resources whose release is chained to cl_events.
+ *
+ * This header is ordo's stable C ABI and its reference manual. Values in it
+ * are never renumbered or reused; a program built against version X.Y runs
+ * with any library X.Z, Z >= Y (same major version, same ABI).
+ *
+ * ---------------------------------------------------------------------------
+ * The model
+ * ---------------------------------------------------------------------------
+ * A *resource* (ordo_resource) is something several chunks of a streaming
+ * program share: a device buffer, a host buffer, a queue. Each chunk takes a
+ * *ticket* (ordo_ticket) on the resource with ordo_resource_acquire(). Tickets
+ * are *granted* strictly in the order they were acquired, whatever order their
+ * holders start waiting in. A holder *releases* its ticket with
+ * ordo_ticket_ready(), handing over the cl_events that its work on the
+ * resource produced; the next holder is then granted and receives those
+ * events, and must make its own device work wait for them (on the host, or
+ * on the device without the CPU waiting).
+ *
+ * A *future* (ordo_future) is one completion: PENDING, then either DONE, with
+ * a list of cl_events, or FAILED, with a status and a message. The same type
+ * serves a ticket's grant, an asynchronous wait for cl_events, a job in a job
+ * queue and a user promise.
+ *
+ * ---------------------------------------------------------------------------
+ * Conventions that hold for every function
+ * ---------------------------------------------------------------------------
+ * Status. Every function that can fail returns an int status: ORDO_OK (0) on
+ *   success, a negative ORDO_ERROR_* code otherwise. ordo_status_string()
+ *   names any code. On failure a message is left for the calling thread
+ *   (ordo_last_error_message()), output parameters are left untouched, and
+ *   the library's state is unchanged: a call that fails has no effect.
+ *
+ * Handles. Each object kind has its own opaque handle type, created by an
+ *   ordo_*_create or returned through an out parameter, and destroyed by its
+ *   ordo_*_destroy, which accepts NULL. Each handle is owned by the caller
+ *   and must be destroyed exactly once. Every function checks its handles:
+ *   NULL, a handle of another kind, or a handle already destroyed is
+ *   answered with ORDO_ERROR_INVALID_HANDLE. Detecting a destroyed handle is
+ *   best-effort (handle memory is recycled for handles of the same kind, so a
+ *   long-dead handle may alias a new one); never rely on it.
+ *
+ * Threads. Every function may be called from any thread, concurrently, also
+ *   on the same handle, except that a handle must not be used during or
+ *   after its own destroy call. No function blocks except those whose name
+ *   says wait or finish, which all take a deadline.
+ *
+ * Callbacks. A registration that fails never calls back; one that succeeds
+ *   calls back exactly once. Callbacks run on the thread that completes the
+ *   future: a thread inside an ordo call (ready, fail, complete, destroy),
+ *   ordo's service thread, or an OpenCL runtime thread that reports an event
+ *   completion. A callback therefore must not block: it may call any ordo
+ *   function except those that wait or finish, and any non-blocking OpenCL
+ *   function (clFlush, clEnqueue* with blocking = CL_FALSE,
+ *   clSetUserEventStatus, clRetainEvent, clGetEventInfo); it must not call
+ *   clFinish, clWaitForEvents, or a blocking read/write/map. A future
+ *   completed from within a callback runs its own callbacks on the same
+ *   thread after the outer callback returns (no unbounded recursion).
+ *
+ * cl_events. A function that is given cl_events retains what it keeps
+ *   (clRetainEvent) and releases each reference exactly once when nothing can
+ *   return it any more, never from inside an OpenCL callback: the caller's
+ *   own references are never taken over. cl_events handed back to the caller
+ *   are borrowed: they stay valid as long as the handle they came from, and
+ *   the caller retains them to keep them longer. When every handle is gone,
+ *   every event's reference count is back where the caller left it.
+ *
+ * Deadlines. Every wait takes an absolute deadline, ordo_deadline,
+ *   nanoseconds on the monotonic clock (ordo_now()). ORDO_DEADLINE_NEVER
+ *   waits without limit, ordo_deadline_after() turns a timeout into a
+ *   deadline, and a deadline in the past polls. A wait that reaches its
+ *   deadline returns ORDO_ERROR_TIMEOUT and changes nothing.
+ */
+#ifndef ORDO_ORDO_H
+#define ORDO_ORDO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#if defined(ORDO_BUILDING_LIBRARY)
+#define ORDO_API __attribute__((visibility("default")))
+#else
+#define ORDO_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===========================================================================
+ * Versions
+ * ======================================================================== */
+
+#define ORDO_VERSION_MAJOR 0
+#define ORDO_VERSION_MINOR 1
+#define ORDO_VERSION_PATCH 0
+/** The version this header describes, as one comparable integer. */
+#define ORDO_MAKE_VERSION(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
+#define ORDO_VERSION ORDO_MAKE_VERSION(ORDO_VERSION_MAJOR, ORDO_VERSION_MINOR, ORDO_VERSION_PATCH)
+
+/**
+ * The version of the library actually loaded, as ORDO_MAKE_VERSION() packs
+ * it; any of the pointers may be NULL. A program that dlopens libordo checks
+ * that the major version is the one it was written for.
+ */
+ORDO_API int ordo_version(int *major, int *minor, int *patch);
+
+/* ===========================================================================
+ * Status codes
+ * ======================================================================== */
+
+/*
+ * X(name, value, description): the one list from which the enum, the names
+ * and the descriptions are generated. Values are never renumbered or reused.
+ */
+#define ORDO_STATUS_LIST(X)                                                              \
+    X(ORDO_OK, 0, "success")                                                             \
+    X(ORDO_PENDING, 1, "the future has not completed yet")                               \
+    X(ORDO_ERROR_INVALID_ARGUMENT, -1, "an argument is invalid (NULL pointer, bad count)") \
+    X(ORDO_ERROR_INVALID_HANDLE, -2, "a handle is NULL, of another kind, or destroyed")  \
+    X(ORDO_ERROR_INVALID_STATE, -3, "the operation is not valid in the object's state")  \
+    X(ORDO_ERROR_TIMEOUT, -4, "the deadline passed before the wait ended")               \
+    X(ORDO_ERROR_WOULD_BLOCK, -5, "the operation would have to wait")                    \
+    X(ORDO_ERROR_OUT_OF_MEMORY, -6, "memory allocation failed")                          \
+    X(ORDO_ERROR_OPENCL, -7, "an OpenCL call failed")                                    \
+    X(ORDO_ERROR_EVENT_FAILED, -8, "a cl_event ended with a negative execution status")  \
+    X(ORDO_ERROR_FAILED, -9, "the work was failed by its owner")                         \
+    X(ORDO_ERROR_CANCELLED, -10, "the wait or the work was cancelled")                   \
+    X(ORDO_ERROR_ABANDONED, -11, "the producer was destroyed before completing")         \
+    X(ORDO_ERROR_SYSTEM, -12, "an operating-system call failed")                         \
+    X(ORDO_ERROR_INTERNAL, -13, "internal error in ordo")
+
+typedef enum ordo_status {
+#define ORDO_STATUS_ENUM_(name, value, description) name = value,
+    ORDO_STATUS_LIST(ORDO_STATUS_ENUM_)
+#undef ORDO_STATUS_ENUM_
+    /** Applications may use their own failure statuses at or below this. */
+    ORDO_STATUS_USER_BASE = -1000
+} ordo_status;
+
+/**
+ * The name of a status ("ORDO_ERROR_TIMEOUT"); "ORDO_STATUS_USER" for an
+ * application status at or below ORDO_STATUS_USER_BASE, "ORDO_STATUS_UNKNOWN"
+ * for any other value. Never NULL; a static string.
+ */
+ORDO_API const char *ordo_status_string(int status);
+
+/** A one-line English description of a status. Never NULL; a static string. */
+ORDO_API const char *ordo_status_description(int status);
+
+/**
+ * The message left by the most recent failed ordo call on this thread, or ""
+ * if none has failed. Valid until the next ordo call on the same thread.
+ * Never NULL.
+ */
+ORDO_API const char *ordo_last_error_message(void);
+
+/* ===========================================================================
+ * Deadlines
+ * ======================================================================== */
+
+/** Nanoseconds on CLOCK_MONOTONIC: an absolute point in time. */
+typedef int64_t ordo_deadline;
+
+/** A deadline that never passes. */
+#define ORDO_DEADLINE_NEVER INT64_MAX
+
+/** The current time on the clock that deadlines use. */
+ORDO_API ordo_deadline ordo_now(void);
+
+/**
+ * The deadline timeout_ns nanoseconds from now (saturating at
+ * ORDO_DEADLINE_NEVER; a negative timeout gives a deadline already passed).
+ */
+ORDO_API ordo_deadline ordo_deadline_after(int64_t timeout_ns);
+
+/* ===========================================================================
+ * Logging
+ * ======================================================================== */
+
+typedef enum ordo_log_level {
+    ORDO_LOG_DEBUG = 10,
+    ORDO_LOG_INFO = 20,
+    ORDO_LOG_WARNING = 30,
+    ORDO_LOG_ERROR = 40,
+    ORDO_LOG_OFF = 100
+} ordo_log_level;
+
+/**
+ * Receives the library's log records: level, and a NUL-terminated message
+ * that is valid only during the call. It may run on any thread, including an
+ * OpenCL runtime thread, and must not block or call back into ordo's logging
+ * functions.
+ */
+typedef void (*ordo_log_fn)(void *user_data, int level, const char *message);
+
+/**
+ * Routes log records to fn (NULL restores the default, which writes
+ * "ordo: <level>: <message>" lines to stderr). The change is atomic: a record
+ * being written while the hook changes goes to the old or the new hook.
+ * The previous hook may still be running on another thread when this
+ * returns.
+ */
+ORDO_API int ordo_set_log_callback(ordo_log_fn fn, void *user_data);
+
+/**
+ * Sets the least level that is logged. The initial level is read from the
+ * environment variable ORDO_LOG (debug, info, warning, error or off) the first
+ * time the library logs or this is called, and is ORDO_LOG_WARNING if unset.
+ * Returns ORDO_ERROR_INVALID_ARGUMENT for a level not in ordo_log_level.
+ */
+ORDO_API int ordo_set_log_level(int level);
+
+/** The least level currently logged. */
+ORDO_API int ordo_log_level_get(void);
+
+/* ===========================================================================
+ * Futures
+ * ======================================================================== */
+
+/**
+ * One completion, shared by everyone who holds a handle to it. States:
+ *   PENDING -> DONE (with a list of cl_events, possibly empty)
+ *   PENDING -> FAILED (with a status < 0 and a message).
+ * A completed future never changes again. A future handle keeps the
+ * completion (and its cl_events) alive; several handles may refer to the
+ * same completion (ordo_future_clone).
+ *
+ * Memory ordering: everything the completing thread did before completing
+ * happens-before whatever a thread does after observing the completion
+ * (through a wait, a poll, a callback or the file descriptor).
+ */
+typedef struct ordo_future_s *ordo_future;
+
+/** Callback for ordo_future_on_complete: status is ORDO_OK or the failure. */
+typedef void (*ordo_callback_fn)(void *user_data, int status);
+
+/** Flags for ordo_future_wait. */
+#define ORDO_WAIT_CANCEL 1u /**< on timeout, cancel the future (ordo_future_cancel) */
+
+/**
+ * Non-blocking state query: ORDO_PENDING, ORDO_OK (done), the failure status
+ * (failed), or ORDO_ERROR_INVALID_HANDLE.
+ */
+ORDO_API int ordo_future_poll(ordo_future future);
+
+/**
+ * Waits until the future completes or the deadline passes. Returns ORDO_OK
+ * when done, the failure status when failed (its message is then also the
+ * thread's last error message), or ORDO_ERROR_TIMEOUT. With
+ * ORDO_WAIT_CANCEL in flags, a wait that times out also cancels the future
+ * and still returns ORDO_ERROR_TIMEOUT; without it a timeout touches
+ * nothing. Must not be called from a callback.
+ */
+ORDO_API int ordo_future_wait(ordo_future future, ordo_deadline deadline, unsigned flags);
+
+/**
+ * The events of a DONE future: *events receives a borrowed array (NULL when
+ * there are none) valid while this handle lives, *num_events its length.
+ * ORDO_ERROR_INVALID_STATE if the future is pending or failed.
+ */
+ORDO_API int ordo_future_events(ordo_future future, const cl_event **events, size_t *num_events);
+
+/**
+ * The failure of a FAILED future: *status receives its status, *message a
+ * borrowed string valid while this handle lives, *cl_status the OpenCL
+ * status behind it (0 if none). Any pointer may be NULL.
+ * ORDO_ERROR_INVALID_STATE if the future is pending or done.
+ */
+ORDO_API int ordo_future_failure(ordo_future future, int *status, const char **message,
+                                 cl_int *cl_status);
+
+/**
+ * Calls fn(user_data, status) once, when the future completes; at once, on
+ * the calling thread, if it already has. See "Callbacks" above for the thread
+ * it runs on and what it may do. The callback stays registered even if the
+ * handle is destroyed first.
+ */
+ORDO_API int ordo_future_on_complete(ordo_future future, ordo_callback_fn fn, void *user_data);
+
+/**
+ * A file descriptor that becomes readable (an eventfd) once the future has
+ * completed, for poll/epoll/select or an event loop. It belongs to the
+ * completion: do not read from or close it; it stays valid while any handle
+ * to the future lives. ORDO_ERROR_SYSTEM if no descriptor can be made.
+ */
+ORDO_API int ordo_future_fd(ordo_future future, int *fd);
+
+/**
+ * Cancels a pending future: an asynchronous event wait or a promise's future
+ * fails with ORDO_ERROR_CANCELLED; a ticket's grant future fails with
+ * ORDO_ERROR_CANCELLED and its ticket gives up its place (ordo_ticket_cancel).
+ * Returns ORDO_ERROR_INVALID_STATE, changing nothing, if the future has
+ * already completed or cannot be cancelled (a ticket's release future).
+ */
+ORDO_API int ordo_future_cancel(ordo_future future);
+
+/** A second handle to the same completion; destroy each. */
+ORDO_API int ordo_future_clone(ordo_future future, ordo_future *out);
+
+/** Destroys a handle (NULL is accepted). Callbacks already registered still run. */
+ORDO_API int ordo_future_destroy(ordo_future future);
+
+/* ===========================================================================
+ * Promises: futures the caller completes
+ * ======================================================================== */
+
+/**
+ * The producing side of a future, so that any host work (a network send, a
+ * host computation) can be ordered and queued like device work. Destroying a
+ * promise that was never completed fails its future with
+ * ORDO_ERROR_ABANDONED.
+ */
+typedef struct ordo_promise_s *ordo_promise;
+
+ORDO_API int ordo_promise_create(ordo_promise *out);
+
+/** A new handle to the promise's future. */
+ORDO_API int ordo_promise_future(ordo_promise promise, ordo_future *out);
+
+/**
+ * Completes the future as DONE with the given events (retained; num_events may
+ * be 0 and events then NULL). ORDO_ERROR_INVALID_STATE if already completed.
+ * Callbacks run on the calling thread before this returns.
+ */
+ORDO_API int ordo_promise_complete(ordo_promise promise, const cl_event *events, size_t num_events);
+
+/**
+ * Completes the future as FAILED. status must be negative; message may be
+ * NULL. ORDO_ERROR_INVALID_STATE if already completed.
+ */
+ORDO_API int ordo_promise_fail(ordo_promise promise, int status, const char *message);
+
+ORDO_API int ordo_promise_destroy(ordo_promise promise);
+
+/* ===========================================================================
+ * Asynchronous waits for cl_events
+ * ======================================================================== */
+
+/**
+ * A future that completes DONE, carrying the same events, once every event
+ * has reached CL_COMPLETE, or FAILED with ORDO_ERROR_EVENT_FAILED (cl_status =
+ * the event's execution status) as soon as one has a negative execution
+ * status. Events may belong to several contexts. No thread waits: the
+ * library uses clSetEventCallback, and one shared service thread polls the
+ * status of events whose runtime does not call back for failed commands
+ * (POCL), so a failure is reported within ORDO_FAILURE_POLL_BOUND_MS
+ * milliseconds. num_events == 0 gives a future already DONE.
+ */
+ORDO_API int ordo_wait_events_async(const cl_event *events, size_t num_events, ordo_future *out);
+
+/** The bound, in milliseconds, on how late a failed event is noticed. */
+#define ORDO_FAILURE_POLL_BOUND_MS 100
+
+/**
+ * Waits until every cl_event reference that the library dropped on an OpenCL
+ * callback thread before this call has been released by its service thread
+ * (references are never released on a callback thread). Call it before
+ * tearing down OpenCL contexts, or before checking reference counts.
+ * ORDO_ERROR_TIMEOUT if the deadline passes first. Must not be called from a
+ * callback.
+ */
+ORDO_API int ordo_flush_releases(ordo_deadline deadline);
+
+/* ===========================================================================
+ * Resources and tickets
+ * ======================================================================== */
+
+/**
+ * A shared thing plus a FIFO of tickets. The handle may be destroyed while
+ * tickets exist; the shared state lives until the last ticket ends. The
+ * user value is never freed or dereferenced by the library.
+ */
+typedef struct ordo_resource_s *ordo_resource;
+
+/**
+ * A place in a resource's queue. Lifecycle:
+ *   acquired -> (granted) -> released (ready / fail / cancel) -> destroyed.
+ * Waits are allowed until the ticket is released; release is allowed once.
+ * Destroying a ticket that was never released releases it as
+ * ordo_ticket_ready(ticket, NULL, 0) would and logs the warning
+ * "ticket released without ready" (the C++ wrapper fails it instead when
+ * destroyed during stack unwinding).
+ */
+typedef struct ordo_ticket_s *ordo_ticket;
+
+/**
+ * Creates a resource carrying value (may be NULL). name may be NULL; it is
+ * copied and used in diagnostics and log messages.
+ */
+ORDO_API int ordo_resource_create(void *value, const char *name, ordo_resource *out);
+
+/** The user value given at creation. */
+ORDO_API int ordo_resource_value(ordo_resource resource, void **value);
+
+/**
+ * Takes the next place in the resource's queue: O(1), never blocks, safe from
+ * any thread and from callbacks. Tickets are granted in the order of the
+ * acquire calls (calls that overlap in time on different threads are
+ * ordered as they happen to land). The first ticket on a resource is granted
+ * at once, with no events.
+ */
+ORDO_API int ordo_resource_acquire(ordo_resource resource, ordo_ticket *out);
+
+ORDO_API int ordo_resource_destroy(ordo_resource resource);
+
+/** The user value of the ticket's resource. */
+ORDO_API int ordo_ticket_value(ordo_ticket ticket, void **value);
+
+/**
+ * Host wait for the grant only. On success *events (borrowed, valid while the
+ * ticket handle lives) and *num_events receive the predecessor's events, which
+ * the holder must make its device work wait for; either pointer may be NULL.
+ * If the predecessor failed, returns its failure status (its message is the
+ * thread's last error message); the holder may then recover (ready) or pass
+ * the failure on (fail). ORDO_ERROR_TIMEOUT if the deadline passes;
+ * ORDO_ERROR_INVALID_STATE after the ticket was released.
+ */
+ORDO_API int ordo_ticket_wait(ordo_ticket ticket, ordo_deadline deadline, const cl_event **events,
+                              size_t *num_events);
+
+/**
+ * Host wait for the grant and for every predecessor event to reach
+ * CL_COMPLETE (without clWaitForEvents and without a thread per waiter).
+ * An event with a negative execution status gives ORDO_ERROR_EVENT_FAILED,
+ * within ORDO_FAILURE_POLL_BOUND_MS of its failure. Otherwise as
+ * ordo_ticket_wait.
+ */
+ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadline,
+                                       const cl_event **events, size_t *num_events);
+
+/**
+ * Device wait: waits on the host for the grant only, then enqueues on queue a
+ * barrier (clEnqueueBarrierWithWaitList) that waits for the predecessor's
+ * events, so the commands enqueued after it wait on the device. Events of
+ * another context than the queue's are bridged through a user event of the
+ * queue's context that the library sets once they complete. With no events
+ * to wait for nothing is enqueued (an empty wait list would wait for the
+ * whole queue) and *barrier, if given, receives NULL; otherwise *barrier, if
+ * given, receives the barrier's event, a new reference the caller releases.
+ * The queue is not flushed. Errors as ordo_ticket_wait, plus ORDO_ERROR_OPENCL
+ * if the enqueue fails (the message names the OpenCL error).
+ */
+ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
+                                      ordo_deadline deadline, cl_event *barrier);
+
+/**
+ * A future of the grant: DONE with the predecessor's events, or FAILED with
+ * the predecessor's failure. Cancelling it cancels the ticket. Obtaining it
+ * counts as seeing the grant (see ordo_ticket_ready).
+ */
+ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out);
+
+/**
+ * Releases the ticket: the next holder is granted and receives these events
+ * (retained; each event's command queue is flushed so that the successor
+ * never waits for a command that was never submitted). events may be NULL
+ * when num_events is 0; every event must be a valid cl_event, else
+ * ORDO_ERROR_INVALID_ARGUMENT and nothing changes.
+ *
+ * Release before grant is legal: if the holder has not seen its grant (no
+ * wait of this ticket returned ORDO_OK and no grant future was taken), the
+ * successor is granted only once the predecessor releases, and receives the
+ * predecessor's events together with these; a predecessor's failure is then
+ * passed on. A holder that has seen a failure recovers by calling this.
+ * ORDO_ERROR_INVALID_STATE if the ticket was already released.
+ */
+ORDO_API int ordo_ticket_ready(ordo_ticket ticket, const cl_event *events, size_t num_events);
+
+/**
+ * Releases the ticket as failed: successors' waits return status (< 0, else
+ * ORDO_ERROR_INVALID_ARGUMENT) and message (may be NULL). The failure takes
+ * effect once the predecessor has released, never earlier.
+ * ORDO_ERROR_INVALID_STATE if already released.
+ */
+ORDO_API int ordo_ticket_fail(ordo_ticket ticket, int status, const char *message);
+
+/**
+ * Gives the ticket's place up without a warning: the successor is granted as
+ * if this ticket had released with no events (receiving the predecessor's
+ * events if this holder had not seen them). ORDO_ERROR_INVALID_STATE if
+ * already released.
+ */
+ORDO_API int ordo_ticket_cancel(ordo_ticket ticket);
+
+/**
+ * Destroys the ticket handle (NULL is accepted). An unreleased ticket is
+ * released as by ordo_ticket_ready(ticket, NULL, 0), with the warning
+ * "ticket released without ready" through the log hook.
+ */
+ORDO_API int ordo_ticket_destroy(ordo_ticket ticket);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ORDO_ORDO_H */

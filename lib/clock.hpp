@@ -1,0 +1,33 @@
+// The one clock of the library: CLOCK_MONOTONIC in nanoseconds.
+#pragma once
+
+#include <ordo/ordo.h>
+
+#include <ctime>
+
+namespace ordo::detail {
+
+using Deadline = ordo_deadline;
+inline constexpr Deadline kNever = ORDO_DEADLINE_NEVER;
+
+inline Deadline now_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<Deadline>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+inline Deadline deadline_after(int64_t timeout_ns) noexcept {
+    Deadline now = now_ns();
+    if (timeout_ns > 0 && now > kNever - timeout_ns)
+        return kNever;
+    return now + timeout_ns;
+}
+
+inline timespec to_timespec(Deadline d) noexcept {
+    timespec ts;
+    ts.tv_sec = static_cast<time_t>(d / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(d % 1'000'000'000);
+    return ts;
+}
+
+} // namespace ordo::detail

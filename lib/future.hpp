@@ -1,0 +1,154 @@
+// Future: one completion, shared by reference.
+//
+// States: PENDING -> COMPLETING (one completer won, payload being written)
+// -> DONE (events) or FAILED (failure). The state word is also the futex that
+// host waiters sleep on; bit kWaiters says someone sleeps. The payload is
+// written only by the thread that won the PENDING -> COMPLETING transition
+// and is published by the release-store of DONE/FAILED: readers that see
+// DONE/FAILED with acquire ordering see the payload, which never changes again.
+//
+// Callbacks are an intrusive lock-free stack. Completion swaps in kClosed and
+// runs what it took, oldest first; a callback added after that runs at once.
+// Callbacks of futures completed from inside a callback are deferred to the
+// outermost dispatch on the same thread, so a chain of a million releases
+// never recurses a million deep.
+#pragma once
+
+#include "clock.hpp"
+#include "event_list.hpp"
+#include "ref.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace ordo::detail {
+
+// An immutable failure, shared by every future it travels through.
+class Failure {
+public:
+    Failure(int status, std::string message, cl_int cl_status = 0)
+        : status_(status), cl_status_(cl_status), message_(std::move(message)) {}
+    int status() const noexcept { return status_; }
+    cl_int cl_status() const noexcept { return cl_status_; }
+    const std::string &message() const noexcept { return message_; }
+
+    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete this;
+    }
+    static Ref<Failure> make(int status, std::string message, cl_int cl_status = 0);
+
+private:
+    std::atomic<uint32_t> refs_{1};
+    int status_;
+    cl_int cl_status_;
+    std::string message_;
+};
+
+class Future;
+
+// An intrusive callback node. fn runs once with the completed future; it
+// owns the node from then on (frees it, or the embedding object keeps it).
+struct Callback {
+    Callback *next = nullptr;
+    void (*fn)(Callback *self, Future &future) noexcept = nullptr;
+};
+
+// What a released ticket or a promise hands on: events, or a failure.
+struct Outcome {
+    EventList events;
+    Ref<Failure> failure; // set: failed, events unused
+};
+
+class Future {
+public:
+    enum State : uint32_t { kPending = 0, kCompleting = 1, kDone = 2, kFailed = 3 };
+
+    Future() noexcept = default;
+    Future(const Future &) = delete;
+    Future &operator=(const Future &) = delete;
+
+    static Ref<Future> make_pending();
+    static Ref<Future> make_done(EventList events = {});
+
+    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            destroy();
+    }
+
+    State state() const noexcept {
+        return static_cast<State>(state_.load(std::memory_order_acquire) & kStateMask);
+    }
+    bool is_complete() const noexcept { return state() >= kDone; }
+
+    // Completes the future. Returns false, changing nothing, if it already was.
+    bool complete(EventList events) noexcept;
+    bool fail(Ref<Failure> failure) noexcept;
+    bool finish(Outcome outcome) noexcept {
+        return outcome.failure ? fail(std::move(outcome.failure))
+                               : complete(std::move(outcome.events));
+    }
+
+    // Blocks until complete or the deadline. ORDO_OK, the failure's status,
+    // or ORDO_ERROR_TIMEOUT.
+    int wait(Deadline deadline) noexcept;
+    // ORDO_PENDING, ORDO_OK or the failure's status.
+    int poll() const noexcept;
+
+    // Valid once DONE / FAILED (check state() first).
+    const EventList &events() const noexcept { return events_; }
+    const Failure &failure() const noexcept { return *failure_; }
+    const Ref<Failure> &failure_ref() const noexcept { return failure_; }
+    // A copy of the completed outcome, with its own event references.
+    Outcome copy_outcome() const;
+
+    // Runs cb once the future completes, or now if it has.
+    void on_complete(Callback *cb) noexcept;
+
+    // An eventfd that becomes readable on completion; owned by the future.
+    // Throws Error(ORDO_ERROR_SYSTEM) if none can be made.
+    int fd();
+
+    // Cancels a pending future. The default fails it with ORDO_ERROR_CANCELLED.
+    // Returns false if it cannot be (already complete, or a kind that refuses).
+    virtual bool cancel() noexcept;
+
+    // Runs callbacks deferred on this thread by nested completions. Called
+    // before a host wait blocks, so a wait inside a callback cannot deadlock
+    // on work that is queued behind it.
+    static void drain_deferred() noexcept;
+
+protected:
+    virtual ~Future();
+    // Frees the object once the last reference is gone.
+    virtual void destroy() noexcept { delete this; }
+
+    // Two-step completion for subclasses that write the payload in place:
+    // begin_completion() wins the right to complete (false: already done),
+    // then the caller fills events_/failure_ and calls publish().
+    bool begin_completion() noexcept;
+    void publish(State final_state) noexcept;
+
+    EventList events_;     // DONE: the result; before completion: free for subclasses
+    Ref<Failure> failure_; // FAILED: the failure; before completion: free for subclasses
+    std::atomic<uint32_t> refs_{1};
+
+private:
+    static constexpr uint32_t kStateMask = 3;
+    static constexpr uint32_t kWaiters = 4;
+
+    void run_callbacks() noexcept;
+    void run_callbacks_now() noexcept;
+
+    std::atomic<uint32_t> state_{kPending};
+    std::atomic<int> fd_{-1};
+    std::atomic<Callback *> callbacks_{nullptr};
+};
+
+// A callback that calls a C function pointer.
+Callback *make_user_callback(ordo_callback_fn fn, void *user_data);
+
+} // namespace ordo::detail

@@ -1,0 +1,156 @@
+// Type-stable storage for the objects that C handles point at.
+//
+// Each object lives in a Slot whose first word, the tag, belongs to the slot
+// rather than to the object: it says whether a live C handle of a given kind
+// points here. Freed slots go back to a free list and keep their (dead) tag,
+// so a stale or wrong-kind handle reads a tag that does not match instead of
+// freed memory. Only when the free list is over its cap is a slot returned to
+// the system; from then on a stale handle to it can no longer be caught. That
+// is why handle validation is documented as best-effort.
+//
+// A thread keeps a small cache of free slots, so the hot path (a ticket per
+// acquire) allocates without a lock.
+#pragma once
+
+#include "error.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <new>
+#include <utility>
+
+namespace ordo::detail {
+
+inline constexpr uint32_t kDeadTag = 0xdead0000u;
+
+template <class T>
+class Pool {
+public:
+    struct Slot {
+        std::atomic<uint32_t> tag{kDeadTag};
+        Slot *next_free = nullptr; // valid only while the slot is free
+        alignas(T) unsigned char storage[sizeof(T)];
+    };
+
+    template <class... Args>
+    static T *create(Args &&...args) {
+        Slot *slot = take();
+        try {
+            return new (slot->storage) T(std::forward<Args>(args)...);
+        } catch (...) {
+            give(slot);
+            throw;
+        }
+    }
+
+    // Destroys the object; its slot goes back to the pool with its tag as is.
+    static void destroy(T *object) noexcept {
+        Slot *slot = slot_of(object);
+        object->~T();
+        give(slot);
+    }
+
+    static Slot *slot_of(T *object) noexcept {
+        return reinterpret_cast<Slot *>(reinterpret_cast<unsigned char *>(object) -
+                                        offsetof(Slot, storage));
+    }
+    static T *object_of(Slot *slot) noexcept { return std::launder(reinterpret_cast<T *>(slot->storage)); }
+
+private:
+    static constexpr size_t kThreadCache = 64;
+    static constexpr size_t kGlobalCap = 4096;
+
+    struct Global {
+        std::mutex mutex;
+        Slot *head = nullptr; // guarded by mutex
+        size_t count = 0;     // guarded by mutex
+    };
+    // Immortal: objects may be freed by threads that outlive static destruction.
+    static Global &global() {
+        static Global *g = new Global;
+        return *g;
+    }
+
+    struct Cache {
+        Slot *head = nullptr;
+        size_t count = 0;
+        ~Cache() {
+            cache_dead() = true;
+            while (head != nullptr) {
+                Slot *s = std::exchange(head, head->next_free);
+                give_global(s);
+            }
+        }
+    };
+    static Cache &cache() {
+        thread_local Cache c;
+        return c;
+    }
+    // Set once this thread's cache is destroyed (thread exit); objects freed
+    // by later thread-exit destructors then go to the global list.
+    static bool &cache_dead() {
+        thread_local bool dead = false;
+        return dead;
+    }
+
+    static Slot *take() {
+        maybe_fail_allocation();
+        if (cache_dead()) [[unlikely]]
+            return new Slot;
+        Cache &c = cache();
+        if (c.head != nullptr) {
+            --c.count;
+            return std::exchange(c.head, c.head->next_free);
+        }
+        {
+            Global &g = global();
+            std::lock_guard lock(g.mutex);
+            // Refill half a cache at once to amortise the lock.
+            while (g.head != nullptr && c.count < kThreadCache / 2) {
+                Slot *s = std::exchange(g.head, g.head->next_free);
+                --g.count;
+                s->next_free = c.head;
+                c.head = s;
+                ++c.count;
+            }
+        }
+        if (c.head != nullptr) {
+            --c.count;
+            return std::exchange(c.head, c.head->next_free);
+        }
+        return new Slot;
+    }
+
+    static void give(Slot *slot) noexcept {
+        if (cache_dead()) [[unlikely]] {
+            give_global(slot);
+            return;
+        }
+        Cache &c = cache();
+        if (c.count < kThreadCache) {
+            slot->next_free = c.head;
+            c.head = slot;
+            ++c.count;
+            return;
+        }
+        give_global(slot);
+    }
+
+    static void give_global(Slot *slot) noexcept {
+        Global &g = global();
+        {
+            std::lock_guard lock(g.mutex);
+            if (g.count < kGlobalCap) {
+                slot->next_free = g.head;
+                g.head = slot;
+                ++g.count;
+                return;
+            }
+        }
+        delete slot;
+    }
+};
+
+} // namespace ordo::detail

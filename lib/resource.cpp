@@ -1,0 +1,96 @@
+#include "resource.hpp"
+
+#include "error.hpp"
+#include "pool.hpp"
+
+namespace ordo::detail {
+
+Resource::Resource(void *value, std::string name) : value_(value), name_(std::move(name)) {
+    Ref<Future> first = Future::make_done();
+    check_packable(first.get());
+    tail_.store(pack(first.detach(), false, 0), std::memory_order_relaxed);
+}
+
+Resource::~Resource() {
+    uint64_t word = tail_.load(std::memory_order_acquire);
+    Future *last = pointer_of(word);
+    if (is_group(word))
+        static_cast<SharedGroup *>(last)->settle_joins(joins_of(word));
+    last->release();
+}
+
+Ref<Resource> Resource::create(void *value, std::string name) {
+    maybe_fail_allocation();
+    return Ref<Resource>::adopt(new Resource(value, std::move(name)));
+}
+
+void Resource::check_packable(const void *p) {
+    // The tail word keeps a join count in the top bits of the pointer.
+    if ((reinterpret_cast<uintptr_t>(p) & ~kPointerMask) != 0)
+        throw Error(ORDO_ERROR_INTERNAL, "allocation outside the 48-bit address range");
+}
+
+Ref<Ticket> Resource::acquire(Mode mode) {
+    return mode == Mode::kShared ? acquire_shared() : acquire_exclusive();
+}
+
+Ref<Ticket> Resource::acquire_exclusive() {
+    auto ticket = Ref<Ticket>::adopt(Pool<Ticket>::create(*this, Mode::kExclusive));
+    check_packable(ticket.get());
+    ticket->retain(); // the tail's reference
+    uint64_t old = tail_.exchange(pack(ticket.get(), false, 0), std::memory_order_acq_rel);
+    Future *previous = pointer_of(old);
+    if (is_group(old)) {
+        auto *group = static_cast<SharedGroup *>(previous);
+        group->settle_joins(joins_of(old));
+        group->close(joins_of(old));
+    }
+    ticket->grant_ = Ref<Future>::adopt(previous); // the tail's reference moves here
+    return ticket;
+}
+
+Ref<Ticket> Resource::acquire_shared() {
+    auto ticket = Ref<Ticket>::adopt(Pool<Ticket>::create(*this, Mode::kShared));
+    SharedGroup *fresh = nullptr;
+    uint64_t old = tail_.load(std::memory_order_acquire);
+    for (;;) {
+        if (is_group(old) && joins_of(old) < kMaxJoins) {
+            // Join the open group: its members are granted together.
+            if (!tail_.compare_exchange_weak(old, old + kJoinOne, std::memory_order_acq_rel,
+                                             std::memory_order_acquire))
+                continue;
+            auto *group = static_cast<SharedGroup *>(pointer_of(old));
+            ticket->group_ = group; // the join counted in the tail word
+            ticket->grant_ = Ref<Future>(group->pred);
+            if (fresh != nullptr)
+                SharedGroup::discard(fresh);
+            return ticket;
+        }
+        // Start a group after the tail (an exclusive ticket, or a full group).
+        if (fresh == nullptr) {
+            maybe_fail_allocation();
+            fresh = new SharedGroup;
+            try {
+                check_packable(fresh);
+            } catch (...) {
+                SharedGroup::discard(fresh);
+                throw;
+            }
+        }
+        fresh->pred = pointer_of(old);
+        if (!tail_.compare_exchange_weak(old, pack(fresh, true, 1), std::memory_order_acq_rel,
+                                         std::memory_order_acquire))
+            continue;
+        // The tail's reference to the old tail now belongs to fresh->pred.
+        if (is_group(old)) {
+            auto *full = static_cast<SharedGroup *>(pointer_of(old));
+            full->settle_joins(joins_of(old));
+            full->close(joins_of(old));
+        }
+        ticket->group_ = fresh;
+        ticket->grant_ = Ref<Future>(fresh->pred);
+        return ticket;
+    }
+}
+
+} // namespace ordo::detail

@@ -1,0 +1,69 @@
+// Resource: a user value and a FIFO of tickets.
+//
+// The queue is a single atomic word, the tail: a pointer to the future that
+// the next ticket's grant will be (the last exclusive ticket's release, or
+// the open shared group), with a tag bit for "open shared group" and, for a
+// group, the count of members that joined it in the top 16 bits. An
+// exclusive acquire is one exchange of the tail; a shared acquire is one
+// compare-exchange that bumps the join count (or installs a new group).
+// Acquire never waits for anyone, on any path.
+#pragma once
+
+#include "ref.hpp"
+#include "ticket.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace ordo::detail {
+
+class Resource {
+public:
+    static Ref<Resource> create(void *value, std::string name);
+
+    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete this;
+    }
+
+    // A new ticket; the returned reference is the holder's.
+    Ref<Ticket> acquire(Mode mode = Mode::kExclusive);
+
+    void *value() const noexcept { return value_; }
+    const std::string &name() const noexcept { return name_; }
+
+private:
+    Resource(void *value, std::string name);
+    ~Resource();
+
+    static constexpr uint64_t kGroupBit = 1;
+    static constexpr int kJoinShift = 48;
+    static constexpr uint64_t kJoinOne = uint64_t{1} << kJoinShift;
+    static constexpr uint64_t kPointerMask = kJoinOne - 1 - kGroupBit;
+    static constexpr uint32_t kMaxJoins = 0xffff;
+
+    static uint64_t pack(Future *f, bool group, uint32_t joins) noexcept {
+        return reinterpret_cast<uintptr_t>(f) | (group ? kGroupBit : 0) |
+               (uint64_t{joins} << kJoinShift);
+    }
+    static Future *pointer_of(uint64_t word) noexcept {
+        return reinterpret_cast<Future *>(static_cast<uintptr_t>(word & kPointerMask));
+    }
+    static bool is_group(uint64_t word) noexcept { return word & kGroupBit; }
+    static uint32_t joins_of(uint64_t word) noexcept {
+        return static_cast<uint32_t>(word >> kJoinShift);
+    }
+    static void check_packable(const void *p);
+
+    Ref<Ticket> acquire_exclusive();
+    Ref<Ticket> acquire_shared();
+
+    std::atomic<uint32_t> refs_{1};
+    std::atomic<uint64_t> tail_; // owns one reference to the future it points at
+    void *const value_;
+    const std::string name_;
+};
+
+} // namespace ordo::detail

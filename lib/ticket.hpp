@@ -1,0 +1,135 @@
+// Ticket: a place in a resource's queue, and the future of its own release.
+//
+// A ticket is granted when its *grant* future completes: for an exclusive
+// ticket, the release of the ticket before it (or of the shared group before
+// it); for a shared ticket, whatever came before its group. Releasing a
+// ticket completes its own future, which is the next ticket's grant; for a
+// shared ticket the release goes to its group, which completes once it is
+// closed (an exclusive ticket came after it) and every member has released.
+//
+// Flags (atomic, acq_rel): kReleased is set once by the one release (ready,
+// fail, cancel, or the holder's drop); kSeen once a wait returned the grant;
+// kHolderGone when the holder's handle is destroyed; kResolved once the
+// release has completed. The grant reference is dropped by whichever of
+// "holder gone" and "resolved" comes second, so a chain of tickets keeps
+// alive only the tickets that are still held or still pending.
+#pragma once
+
+#include "futex.hpp"
+#include "future.hpp"
+#include "ref.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace ordo::detail {
+
+class Resource;
+class SharedGroup;
+
+enum class Mode : uint8_t { kExclusive, kShared };
+
+// What a holder's wait gives back.
+struct WaitResult {
+    int status = ORDO_OK;             // ORDO_OK, a failure status, or ORDO_ERROR_TIMEOUT
+    const EventList *events = nullptr; // ORDO_OK: the predecessor's events (borrowed)
+    Ref<Failure> failure;             // a failure status: its details
+};
+
+// The Callback base is the node a release before grant registers on the grant.
+class Ticket final : public Future, private Callback {
+public:
+    // Used by Resource::acquire; the caller owns the holder's reference.
+    Ticket(Resource &resource, Mode mode) noexcept;
+    ~Ticket() override;
+
+    Resource &resource() const noexcept { return *resource_; }
+    Mode mode() const noexcept { return mode_; }
+
+    // Host wait for the grant: ORDO_OK with the predecessor's events (valid
+    // while the holder's handle lives), the predecessor's failure, or
+    // ORDO_ERROR_TIMEOUT. Throws Error(ORDO_ERROR_INVALID_STATE) after release.
+    WaitResult wait(Deadline deadline);
+    // Host wait for the grant and for its events to complete.
+    WaitResult wait_complete(Deadline deadline);
+    // Waits for the grant, then enqueues a barrier on queue for its events;
+    // *barrier (if given) receives a new reference, or nullptr if nothing
+    // was enqueued.
+    WaitResult enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier);
+    // A new future mirroring the grant; cancelling it cancels this ticket.
+    Ref<Future> grant_future();
+
+    // Releases. Each throws Error(ORDO_ERROR_INVALID_STATE), changing
+    // nothing, if the ticket was already released.
+    void ready(EventList events);
+    void fail_release(Ref<Failure> failure);
+    void cancel_place();
+    // The holder's handle is gone. An unreleased ticket is released with no
+    // events, with a warning if warn.
+    void drop_holder(bool warn) noexcept;
+
+    bool released() const noexcept { return flags_.load(std::memory_order_acquire) & kReleased; }
+    // A ticket's own release cannot be cancelled by its successors.
+    bool cancel() noexcept override { return false; }
+
+private:
+    friend class Resource;
+    static constexpr uint32_t kReleased = 1, kSeen = 2, kHolderGone = 4, kResolved = 8;
+
+    void destroy() noexcept override;
+    Future &grant() const;
+    void mark_seen() noexcept;
+    void release_with(Outcome outcome);
+    void resolve(Future &grant, bool seen) noexcept;
+    static void on_grant(Callback *self, Future &grant) noexcept;
+
+    std::atomic<uint32_t> flags_{0};
+    Mode mode_;
+    bool seen_at_release_ = false; // written by the releasing thread before it chains
+    Ref<Resource> resource_;       // held while the holder is: the resource's tail
+                                   // points back at its last ticket
+    Ref<Future> grant_;            // set once at acquire; dropped as described above
+    SharedGroup *group_ = nullptr; // shared tickets: one reference, set at acquire
+};
+
+// The shared tickets between two exclusive ones. Reference counting: the
+// group starts with kBias + 1 references; the join count kept beside the
+// pointer in the resource's tail word counts the members' references, which
+// are moved into the group's own count (minus kBias) when the group leaves
+// the tail. Members may drop theirs before that without reaching zero.
+class SharedGroup final : public Future {
+public:
+    static constexpr uint32_t kBias = 1u << 30;
+
+    SharedGroup() noexcept { refs_.store(kBias + 1, std::memory_order_relaxed); }
+    // Frees a group that was never published.
+    static void discard(SharedGroup *unused) noexcept;
+
+    // Set before the group is published; owned (one reference) from then on.
+    Future *pred = nullptr;
+
+    // A member released (after the group's grant).
+    void member_done(Outcome outcome) noexcept;
+    // No member can join any more; joins members joined in all.
+    void close(uint32_t joins) noexcept;
+    // The group left the tail with this many joins: move their references.
+    void settle_joins(uint32_t joins) noexcept {
+        refs_.fetch_add(joins - kBias, std::memory_order_relaxed);
+    }
+    bool cancel() noexcept override { return false; }
+
+private:
+    ~SharedGroup() override;
+    void check(uint64_t counts) noexcept;
+
+    static constexpr uint64_t kClosed = uint64_t{1} << 63;
+    static constexpr int kExpectedShift = 32;
+
+    // [63] closed, [62..32] members expected, [31..0] members released.
+    std::atomic<uint64_t> counts_{0};
+    SmallMutex merging_; // guards accumulated_ and failed_
+    EventList accumulated_;
+    Ref<Failure> failed_;
+};
+
+} // namespace ordo::detail

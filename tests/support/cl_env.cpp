@@ -1,0 +1,118 @@
+#include "cl_env.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace ordo_test {
+namespace {
+
+ClEnv *g_env = nullptr;
+
+void release_env() {
+    if (g_env == nullptr)
+        return;
+    ordo_flush_releases(ORDO_DEADLINE_NEVER);
+    clFinish(g_env->queue1);
+    clFinish(g_env->queue2);
+    clReleaseCommandQueue(g_env->queue1);
+    clReleaseCommandQueue(g_env->queue2);
+    clReleaseContext(g_env->context);
+}
+
+} // namespace
+
+ClEnv &cl_env() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        auto *env = new ClEnv;
+        cl_uint n = 0;
+        if (clGetPlatformIDs(1, &env->platform, &n) != CL_SUCCESS || n == 0) {
+            std::fprintf(stderr, "no OpenCL platform\n");
+            std::abort();
+        }
+        char name[256] = {};
+        clGetPlatformInfo(env->platform, CL_PLATFORM_NAME, sizeof name - 1, name, nullptr);
+        env->platform_name = name;
+        if (clGetDeviceIDs(env->platform, CL_DEVICE_TYPE_ALL, 1, &env->device, &n) != CL_SUCCESS) {
+            std::fprintf(stderr, "no OpenCL device\n");
+            std::abort();
+        }
+        cl_int err = CL_SUCCESS;
+        env->context = clCreateContext(nullptr, 1, &env->device, nullptr, nullptr, &err);
+        if (err != CL_SUCCESS)
+            std::abort();
+        env->queue1 = clCreateCommandQueue(env->context, env->device, 0, &err);
+        env->queue2 = clCreateCommandQueue(env->context, env->device, 0, &err);
+        if (err != CL_SUCCESS)
+            std::abort();
+        g_env = env;
+        std::atexit(release_env);
+    });
+    return *g_env;
+}
+
+bool on_oclgrind() { return cl_env().platform_name.find("Oclgrind") != std::string::npos; }
+
+cl_int reference_count(cl_event event) {
+    cl_uint count = 0;
+    EXPECT_EQ(clGetEventInfo(event, CL_EVENT_REFERENCE_COUNT, sizeof count, &count, nullptr),
+              CL_SUCCESS);
+    return static_cast<cl_int>(count);
+}
+
+::testing::AssertionResult reference_count_returns_to(cl_event event, cl_int expected) {
+    ordo_deadline deadline = ordo_deadline_after(10'000'000'000);
+    for (;;) {
+        ordo_flush_releases(deadline);
+        cl_int count = reference_count(event);
+        if (count == expected)
+            return ::testing::AssertionSuccess();
+        if (count < expected)
+            return ::testing::AssertionFailure()
+                   << "reference count " << count << " is below the baseline " << expected;
+        if (ordo_now() >= deadline)
+            return ::testing::AssertionFailure()
+                   << "reference count stayed at " << count << ", baseline " << expected;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+cl_int execution_status(cl_event event) {
+    cl_int status = 0;
+    EXPECT_EQ(clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status,
+                             nullptr),
+              CL_SUCCESS);
+    return status;
+}
+
+cl_event make_user_event(cl_context context) {
+    cl_int err = CL_SUCCESS;
+    cl_event e = clCreateUserEvent(context != nullptr ? context : cl_env().context, &err);
+    EXPECT_EQ(err, CL_SUCCESS);
+    return e;
+}
+
+LogCapture::LogCapture() { ordo_set_log_callback(&LogCapture::hook, this); }
+LogCapture::~LogCapture() { ordo_set_log_callback(nullptr, nullptr); }
+
+void LogCapture::hook(void *self, int, const char *message) {
+    auto *capture = static_cast<LogCapture *>(self);
+    std::lock_guard lock(capture->mutex_);
+    capture->records_.emplace_back(message);
+}
+
+std::vector<std::string> LogCapture::records() {
+    std::lock_guard lock(mutex_);
+    return records_;
+}
+
+bool LogCapture::contains(const std::string &needle) {
+    std::lock_guard lock(mutex_);
+    for (const auto &r : records_)
+        if (r.find(needle) != std::string::npos)
+            return true;
+    return false;
+}
+
+} // namespace ordo_test
