@@ -461,8 +461,10 @@ ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out);
  * Releases the ticket: the next holder is granted and receives these events
  * (retained; each event's command queue is flushed so that the successor
  * never waits for a command that was never submitted). events may be NULL
- * when num_events is 0; every event must be a valid cl_event, else
- * ORDO_ERROR_INVALID_ARGUMENT and nothing changes.
+ * when num_events is 0; a NULL event, or one the OpenCL runtime refuses to
+ * retain, gives ORDO_ERROR_INVALID_ARGUMENT and nothing changes (how far a
+ * runtime checks what it is given is up to the runtime: POCL accepts any
+ * of its objects).
  *
  * Release before grant is legal: if the holder has not seen its grant (no
  * wait of this ticket returned ORDO_OK and no grant future was taken), the
