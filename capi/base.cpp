@@ -64,9 +64,13 @@ ORDO_API const char *ordo_status_description(int status) {
     }
 }
 
-ORDO_API const char *ordo_last_error_message(void) { return last_error_buffer(); }
+ORDO_API const char *ordo_last_error_message(void) {
+    return last_error_buffer();
+}
 
-ORDO_API ordo_deadline ordo_now(void) { return ordo::detail::now_ns(); }
+ORDO_API ordo_deadline ordo_now(void) {
+    return ordo::detail::now_ns();
+}
 
 ORDO_API ordo_deadline ordo_deadline_after(int64_t timeout_ns) {
     return ordo::detail::deadline_after(timeout_ns);
@@ -92,6 +96,8 @@ ORDO_API int ordo_set_log_level(int level) {
     return ORDO_OK;
 }
 
-ORDO_API int ordo_log_level_get(void) { return ordo::detail::log_level(); }
+ORDO_API int ordo_log_level_get(void) {
+    return ordo::detail::log_level();
+}
 
 } // extern "C"

@@ -70,9 +70,9 @@ T &lookup(H *handle, const char *argument) {
         throw Error(ORDO_ERROR_INVALID_HANDLE, std::string(argument) + " is NULL");
     auto *slot = reinterpret_cast<typename Pool<T>::Slot *>(handle);
     if (slot->tag.load(std::memory_order_acquire) != Kind<T>::tag)
-        throw Error(ORDO_ERROR_INVALID_HANDLE,
-                    std::string(argument) + " is not a live " + Kind<T>::name +
-                        " (destroyed, or a handle of another kind)");
+        throw Error(ORDO_ERROR_INVALID_HANDLE, std::string(argument) + " is not a live " +
+                                                   Kind<T>::name +
+                                                   " (destroyed, or a handle of another kind)");
     return *Pool<T>::object_of(slot);
 }
 
@@ -106,8 +106,8 @@ void require(T *pointer, const char *argument) {
 
 inline void require_events(const cl_event *events, size_t num_events) {
     if (num_events != 0 && events == nullptr)
-        throw Error(ORDO_ERROR_INVALID_ARGUMENT, "events is NULL but num_events is " +
-                                                     std::to_string(num_events));
+        throw Error(ORDO_ERROR_INVALID_ARGUMENT,
+                    "events is NULL but num_events is " + std::to_string(num_events));
 }
 
 inline void require_failure_status(int status) {

@@ -6,7 +6,9 @@ namespace ordo::detail {
 
 std::atomic<long> g_alloc_countdown{0};
 
-void fail_nth_allocation(long n) noexcept { g_alloc_countdown.store(n, std::memory_order_relaxed); }
+void fail_nth_allocation(long n) noexcept {
+    g_alloc_countdown.store(n, std::memory_order_relaxed);
+}
 
 void allocation_point() {
     // Only the thread that takes the counter from 1 to 0 fails.

@@ -62,8 +62,7 @@ EventList EventList::retain(const cl_event *events, size_t n) {
     list.reserve(n);
     for (size_t i = 0; i < n; ++i) {
         if (events[i] == nullptr)
-            throw Error(ORDO_ERROR_INVALID_ARGUMENT,
-                        "events[" + std::to_string(i) + "] is NULL");
+            throw Error(ORDO_ERROR_INVALID_ARGUMENT, "events[" + std::to_string(i) + "] is NULL");
         cl_int err = clRetainEvent(events[i]);
         if (err != CL_SUCCESS)
             throw Error(ORDO_ERROR_INVALID_ARGUMENT,
@@ -146,9 +145,9 @@ void flush_queues_of(const EventList &events) {
     size_t num_flushed = 0;
     for (size_t i = 0; i < events.size(); ++i) {
         cl_command_queue queue = nullptr;
-        check_cl(clGetEventInfo(events.data()[i], CL_EVENT_COMMAND_QUEUE, sizeof queue, &queue,
-                                nullptr),
-                 "clGetEventInfo(CL_EVENT_COMMAND_QUEUE)");
+        check_cl(
+            clGetEventInfo(events.data()[i], CL_EVENT_COMMAND_QUEUE, sizeof queue, &queue, nullptr),
+            "clGetEventInfo(CL_EVENT_COMMAND_QUEUE)");
         if (queue == nullptr)
             continue;
         bool seen = false;

@@ -20,7 +20,8 @@ namespace {
 //    so the poller never reads an event that was released under it.
 class EventWait final : public Future, public Pollable {
 public:
-    explicit EventWait(EventList events) : held_(std::move(events)), slots_(new Slot[held_.size()]) {
+    explicit EventWait(EventList events)
+        : held_(std::move(events)), slots_(new Slot[held_.size()]) {
         for (size_t i = 0; i < held_.size(); ++i) {
             slots_[i].owner = this;
             slots_[i].event = held_.data()[i];
@@ -151,8 +152,7 @@ private:
 
     void settle_event_failure(cl_event event, cl_int status) noexcept {
         char message[160];
-        std::snprintf(message, sizeof message,
-                      "cl_event %p ended with execution status %d (%s)",
+        std::snprintf(message, sizeof message, "cl_event %p ended with execution status %d (%s)",
                       static_cast<void *>(event), status, cl_error_name(status).c_str());
         settle_failure(ORDO_ERROR_EVENT_FAILED, status, message);
     }

@@ -37,8 +37,8 @@ void futex_wake_all(std::atomic<uint32_t> &word) noexcept {
 }
 
 void futex_wake_one(std::atomic<uint32_t> &word) noexcept {
-    syscall(SYS_futex, reinterpret_cast<uint32_t *>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
-            nullptr, 0);
+    syscall(SYS_futex, reinterpret_cast<uint32_t *>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
+            0);
 }
 
 void SmallMutex::lock_slow(uint32_t seen) noexcept {

@@ -58,8 +58,7 @@ bool Future::begin_completion() noexcept {
         if ((s & kStateMask) != kPending)
             return false;
     } while (!state_.compare_exchange_weak(s, (s & ~kStateMask) | kCompleting,
-                                           std::memory_order_acquire,
-                                           std::memory_order_relaxed));
+                                           std::memory_order_acquire, std::memory_order_relaxed));
     return true;
 }
 

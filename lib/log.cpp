@@ -32,9 +32,9 @@ int level_from_environment() {
     struct {
         const char *name;
         int level;
-    } const names[] = {{"debug", ORDO_LOG_DEBUG}, {"info", ORDO_LOG_INFO},
+    } const names[] = {{"debug", ORDO_LOG_DEBUG},     {"info", ORDO_LOG_INFO},
                        {"warning", ORDO_LOG_WARNING}, {"warn", ORDO_LOG_WARNING},
-                       {"error", ORDO_LOG_ERROR}, {"off", ORDO_LOG_OFF}};
+                       {"error", ORDO_LOG_ERROR},     {"off", ORDO_LOG_OFF}};
     for (const auto &n : names)
         if (std::strcmp(env, n.name) == 0)
             return n.level;
@@ -71,7 +71,9 @@ bool valid_log_level(int level) noexcept {
            level == ORDO_LOG_ERROR || level == ORDO_LOG_OFF;
 }
 
-bool log_enabled(int level) noexcept { return level >= current_level(); }
+bool log_enabled(int level) noexcept {
+    return level >= current_level();
+}
 
 void log(int level, const char *format, ...) noexcept {
     if (!log_enabled(level))
@@ -102,6 +104,8 @@ void set_log_level(int level) noexcept {
     g_level.store(level, std::memory_order_relaxed);
 }
 
-int log_level() noexcept { return current_level(); }
+int log_level() noexcept {
+    return current_level();
+}
 
 } // namespace ordo::detail

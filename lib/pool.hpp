@@ -56,7 +56,9 @@ public:
         return reinterpret_cast<Slot *>(reinterpret_cast<unsigned char *>(object) -
                                         offsetof(Slot, storage));
     }
-    static T *object_of(Slot *slot) noexcept { return std::launder(reinterpret_cast<T *>(slot->storage)); }
+    static T *object_of(Slot *slot) noexcept {
+        return std::launder(reinterpret_cast<T *>(slot->storage));
+    }
 
 private:
     static constexpr size_t kThreadCache = 64;

@@ -167,9 +167,9 @@ void Service::run() noexcept {
         next_due_ = next_due;
         if (now >= next_sweep) {
             next_sweep = now + kGraveyardSweepNs;
-            auto quiet_end = std::stable_partition(
-                graveyard_.begin(), graveyard_.end(),
-                [](Pollable *p) { return !p->buried_and_quiet(); });
+            auto quiet_end =
+                std::stable_partition(graveyard_.begin(), graveyard_.end(),
+                                      [](Pollable *p) { return !p->buried_and_quiet(); });
             quiet.assign(quiet_end, graveyard_.end());
             graveyard_.erase(quiet_end, graveyard_.end());
         }

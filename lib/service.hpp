@@ -73,7 +73,7 @@ public:
 
 private:
     Service() = default;
-    void ensure_started(); // requires mutex_
+    void ensure_started();             // requires mutex_
     void link(Pollable *p) noexcept;   // requires mutex_
     void unlink(Pollable *p) noexcept; // requires mutex_
     void run() noexcept;

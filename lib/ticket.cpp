@@ -78,7 +78,9 @@ Ticket::~Ticket() {
         group_->release();
 }
 
-void Ticket::destroy() noexcept { Pool<Ticket>::destroy(this); }
+void Ticket::destroy() noexcept {
+    Pool<Ticket>::destroy(this);
+}
 
 Future &Ticket::grant() const {
     if (flags_.load(std::memory_order_acquire) & kReleased)
@@ -186,7 +188,9 @@ void Ticket::fail_release(Ref<Failure> failure) {
     release_with(std::move(outcome));
 }
 
-void Ticket::cancel_place() { release_with(Outcome{}); }
+void Ticket::cancel_place() {
+    release_with(Outcome{});
+}
 
 void Ticket::release_with(Outcome outcome) {
     uint32_t f = flags_.fetch_or(kReleased, std::memory_order_acq_rel);

@@ -31,9 +31,9 @@ enum class Mode : uint8_t { kExclusive, kShared };
 
 // What a holder's wait gives back.
 struct WaitResult {
-    int status = ORDO_OK;             // ORDO_OK, a failure status, or ORDO_ERROR_TIMEOUT
+    int status = ORDO_OK;              // ORDO_OK, a failure status, or ORDO_ERROR_TIMEOUT
     const EventList *events = nullptr; // ORDO_OK: the predecessor's events (borrowed)
-    Ref<Failure> failure;             // a failure status: its details
+    Ref<Failure> failure;              // a failure status: its details
 };
 
 // The Callback base is the node a release before grant registers on the grant.

@@ -101,7 +101,7 @@ extern "C" {
 #define ORDO_VERSION_MINOR 1
 #define ORDO_VERSION_PATCH 0
 /** The version this header describes, as one comparable integer. */
-#define ORDO_MAKE_VERSION(major, minor, patch) ((major) * 10000 + (minor) * 100 + (patch))
+#define ORDO_MAKE_VERSION(major, minor, patch) ((major)*10000 + (minor)*100 + (patch))
 #define ORDO_VERSION ORDO_MAKE_VERSION(ORDO_VERSION_MAJOR, ORDO_VERSION_MINOR, ORDO_VERSION_PATCH)
 
 /**
@@ -119,21 +119,21 @@ ORDO_API int ordo_version(int *major, int *minor, int *patch);
  * X(name, value, description): the one list from which the enum, the names
  * and the descriptions are generated. Values are never renumbered or reused.
  */
-#define ORDO_STATUS_LIST(X)                                                              \
-    X(ORDO_OK, 0, "success")                                                             \
-    X(ORDO_PENDING, 1, "the future has not completed yet")                               \
-    X(ORDO_ERROR_INVALID_ARGUMENT, -1, "an argument is invalid (NULL pointer, bad count)") \
-    X(ORDO_ERROR_INVALID_HANDLE, -2, "a handle is NULL, of another kind, or destroyed")  \
-    X(ORDO_ERROR_INVALID_STATE, -3, "the operation is not valid in the object's state")  \
-    X(ORDO_ERROR_TIMEOUT, -4, "the deadline passed before the wait ended")               \
-    X(ORDO_ERROR_WOULD_BLOCK, -5, "the operation would have to wait")                    \
-    X(ORDO_ERROR_OUT_OF_MEMORY, -6, "memory allocation failed")                          \
-    X(ORDO_ERROR_OPENCL, -7, "an OpenCL call failed")                                    \
-    X(ORDO_ERROR_EVENT_FAILED, -8, "a cl_event ended with a negative execution status")  \
-    X(ORDO_ERROR_FAILED, -9, "the work was failed by its owner")                         \
-    X(ORDO_ERROR_CANCELLED, -10, "the wait or the work was cancelled")                   \
-    X(ORDO_ERROR_ABANDONED, -11, "the producer was destroyed before completing")         \
-    X(ORDO_ERROR_SYSTEM, -12, "an operating-system call failed")                         \
+#define ORDO_STATUS_LIST(X)                                                                        \
+    X(ORDO_OK, 0, "success")                                                                       \
+    X(ORDO_PENDING, 1, "the future has not completed yet")                                         \
+    X(ORDO_ERROR_INVALID_ARGUMENT, -1, "an argument is invalid (NULL pointer, bad count)")         \
+    X(ORDO_ERROR_INVALID_HANDLE, -2, "a handle is NULL, of another kind, or destroyed")            \
+    X(ORDO_ERROR_INVALID_STATE, -3, "the operation is not valid in the object's state")            \
+    X(ORDO_ERROR_TIMEOUT, -4, "the deadline passed before the wait ended")                         \
+    X(ORDO_ERROR_WOULD_BLOCK, -5, "the operation would have to wait")                              \
+    X(ORDO_ERROR_OUT_OF_MEMORY, -6, "memory allocation failed")                                    \
+    X(ORDO_ERROR_OPENCL, -7, "an OpenCL call failed")                                              \
+    X(ORDO_ERROR_EVENT_FAILED, -8, "a cl_event ended with a negative execution status")            \
+    X(ORDO_ERROR_FAILED, -9, "the work was failed by its owner")                                   \
+    X(ORDO_ERROR_CANCELLED, -10, "the wait or the work was cancelled")                             \
+    X(ORDO_ERROR_ABANDONED, -11, "the producer was destroyed before completing")                   \
+    X(ORDO_ERROR_SYSTEM, -12, "an operating-system call failed")                                   \
     X(ORDO_ERROR_INTERNAL, -13, "internal error in ordo")
 
 typedef enum ordo_status {

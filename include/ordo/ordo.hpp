@@ -75,7 +75,9 @@ inline const cl_event *raw(const std::vector<cl::Event> &events) {
 // Absolute deadlines on the monotonic clock, in nanoseconds.
 using Deadline = ordo_deadline;
 inline constexpr Deadline never = ORDO_DEADLINE_NEVER;
-inline Deadline now() noexcept { return ordo_now(); }
+inline Deadline now() noexcept {
+    return ordo_now();
+}
 template <class Rep, class Period>
 Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) noexcept {
     return ordo_deadline_after(

@@ -10,7 +10,7 @@
     do {                                                                                           \
         int check_status_ = (expr);                                                                \
         if (check_status_ != ORDO_OK) {                                                            \
-            fprintf(stderr, "%s:%d: %s -> %s (%s)\n", __FILE__, __LINE__, #expr,                  \
+            fprintf(stderr, "%s:%d: %s -> %s (%s)\n", __FILE__, __LINE__, #expr,                   \
                     ordo_status_string(check_status_), ordo_last_error_message());                 \
             return 1;                                                                              \
         }                                                                                          \

@@ -25,12 +25,13 @@ TEST(Dlopen, TwoTicketExchangeThroughFunctionPointers) {
     void *library = dlopen(ORDO_LIBRARY_PATH, RTLD_NOW | RTLD_LOCAL);
     ASSERT_NE(library, nullptr) << dlerror();
     auto version = symbol<int (*)(int *, int *, int *)>(library, "ordo_version");
-    auto create = symbol<int (*)(void *, const char *, ordo_resource *)>(library,
-                                                                         "ordo_resource_create");
+    auto create =
+        symbol<int (*)(void *, const char *, ordo_resource *)>(library, "ordo_resource_create");
     auto acquire = symbol<int (*)(ordo_resource, ordo_ticket *)>(library, "ordo_resource_acquire");
     auto wait = symbol<int (*)(ordo_ticket, ordo_deadline, const cl_event **, size_t *)>(
         library, "ordo_ticket_wait");
-    auto ready = symbol<int (*)(ordo_ticket, const cl_event *, size_t)>(library, "ordo_ticket_ready");
+    auto ready =
+        symbol<int (*)(ordo_ticket, const cl_event *, size_t)>(library, "ordo_ticket_ready");
     auto destroy_ticket = symbol<int (*)(ordo_ticket)>(library, "ordo_ticket_destroy");
     auto destroy_resource = symbol<int (*)(ordo_resource)>(library, "ordo_resource_destroy");
     auto status_string = symbol<const char *(*)(int)>(library, "ordo_status_string");

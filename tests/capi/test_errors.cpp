@@ -17,56 +17,131 @@ using Call = std::function<int(H)>;
 std::vector<std::pair<const char *, Call<ordo_ticket>>> ticket_calls() {
     static cl_event none[1] = {nullptr};
     return {
-        {"value", [](ordo_ticket t) { void *v; return ordo_ticket_value(t, &v); }},
-        {"wait", [](ordo_ticket t) { return ordo_ticket_wait(t, ordo_now(), nullptr, nullptr); }},
+        {"value",
+         [](ordo_ticket t) {
+             void *v;
+             return ordo_ticket_value(t, &v);
+         }},
+        {"wait",
+         [](ordo_ticket t) {
+             return ordo_ticket_wait(t, ordo_now(), nullptr, nullptr);
+         }},
         {"wait_complete",
-         [](ordo_ticket t) { return ordo_ticket_wait_complete(t, ordo_now(), nullptr, nullptr); }},
+         [](ordo_ticket t) {
+             return ordo_ticket_wait_complete(t, ordo_now(), nullptr, nullptr);
+         }},
         {"enqueue_wait",
          [](ordo_ticket t) {
              return ordo_ticket_enqueue_wait(t, cl_env().queue1, ordo_now(), nullptr);
          }},
-        {"grant_future", [](ordo_ticket t) { ordo_future f; return ordo_ticket_grant_future(t, &f); }},
-        {"ready", [](ordo_ticket t) { return ordo_ticket_ready(t, none, 0); }},
-        {"fail", [](ordo_ticket t) { return ordo_ticket_fail(t, -1, "x"); }},
-        {"cancel", [](ordo_ticket t) { return ordo_ticket_cancel(t); }},
-        {"destroy", [](ordo_ticket t) { return ordo_ticket_destroy(t); }},
+        {"grant_future",
+         [](ordo_ticket t) {
+             ordo_future f;
+             return ordo_ticket_grant_future(t, &f);
+         }},
+        {"ready",
+         [](ordo_ticket t) {
+             return ordo_ticket_ready(t, none, 0);
+         }},
+        {"fail",
+         [](ordo_ticket t) {
+             return ordo_ticket_fail(t, -1, "x");
+         }},
+        {"cancel",
+         [](ordo_ticket t) {
+             return ordo_ticket_cancel(t);
+         }},
+        {"destroy",
+         [](ordo_ticket t) {
+             return ordo_ticket_destroy(t);
+         }},
     };
 }
 
 std::vector<std::pair<const char *, Call<ordo_resource>>> resource_calls() {
     return {
-        {"value", [](ordo_resource r) { void *v; return ordo_resource_value(r, &v); }},
-        {"acquire", [](ordo_resource r) { ordo_ticket t; return ordo_resource_acquire(r, &t); }},
-        {"destroy", [](ordo_resource r) { return ordo_resource_destroy(r); }},
+        {"value",
+         [](ordo_resource r) {
+             void *v;
+             return ordo_resource_value(r, &v);
+         }},
+        {"acquire",
+         [](ordo_resource r) {
+             ordo_ticket t;
+             return ordo_resource_acquire(r, &t);
+         }},
+        {"destroy",
+         [](ordo_resource r) {
+             return ordo_resource_destroy(r);
+         }},
     };
 }
 
 std::vector<std::pair<const char *, Call<ordo_future>>> future_calls() {
     return {
-        {"poll", [](ordo_future f) { return ordo_future_poll(f); }},
-        {"wait", [](ordo_future f) { return ordo_future_wait(f, ordo_now(), 0); }},
+        {"poll",
+         [](ordo_future f) {
+             return ordo_future_poll(f);
+         }},
+        {"wait",
+         [](ordo_future f) {
+             return ordo_future_wait(f, ordo_now(), 0);
+         }},
         {"events",
          [](ordo_future f) {
              const cl_event *e;
              size_t n;
              return ordo_future_events(f, &e, &n);
          }},
-        {"failure", [](ordo_future f) { return ordo_future_failure(f, nullptr, nullptr, nullptr); }},
+        {"failure",
+         [](ordo_future f) {
+             return ordo_future_failure(f, nullptr, nullptr, nullptr);
+         }},
         {"on_complete",
-         [](ordo_future f) { return ordo_future_on_complete(f, [](void *, int) {}, nullptr); }},
-        {"fd", [](ordo_future f) { int fd; return ordo_future_fd(f, &fd); }},
-        {"cancel", [](ordo_future f) { return ordo_future_cancel(f); }},
-        {"clone", [](ordo_future f) { ordo_future g; return ordo_future_clone(f, &g); }},
-        {"destroy", [](ordo_future f) { return ordo_future_destroy(f); }},
+         [](ordo_future f) {
+             return ordo_future_on_complete(
+                 f, [](void *, int) {}, nullptr);
+         }},
+        {"fd",
+         [](ordo_future f) {
+             int fd;
+             return ordo_future_fd(f, &fd);
+         }},
+        {"cancel",
+         [](ordo_future f) {
+             return ordo_future_cancel(f);
+         }},
+        {"clone",
+         [](ordo_future f) {
+             ordo_future g;
+             return ordo_future_clone(f, &g);
+         }},
+        {"destroy",
+         [](ordo_future f) {
+             return ordo_future_destroy(f);
+         }},
     };
 }
 
 std::vector<std::pair<const char *, Call<ordo_promise>>> promise_calls() {
     return {
-        {"future", [](ordo_promise p) { ordo_future f; return ordo_promise_future(p, &f); }},
-        {"complete", [](ordo_promise p) { return ordo_promise_complete(p, nullptr, 0); }},
-        {"fail", [](ordo_promise p) { return ordo_promise_fail(p, -1, "x"); }},
-        {"destroy", [](ordo_promise p) { return ordo_promise_destroy(p); }},
+        {"future",
+         [](ordo_promise p) {
+             ordo_future f;
+             return ordo_promise_future(p, &f);
+         }},
+        {"complete",
+         [](ordo_promise p) {
+             return ordo_promise_complete(p, nullptr, 0);
+         }},
+        {"fail",
+         [](ordo_promise p) {
+             return ordo_promise_fail(p, -1, "x");
+         }},
+        {"destroy",
+         [](ordo_promise p) {
+             return ordo_promise_destroy(p);
+         }},
     };
 }
 
@@ -205,8 +280,7 @@ TEST(Misuse, SecondReleaseIsRejectedAndChangesNothing) {
         EXPECT_EQ(ordo_ticket_cancel(a), ORDO_ERROR_INVALID_STATE);
         // Waits after release are misuse too.
         EXPECT_EQ(ordo_ticket_wait(a, soon(), nullptr, nullptr), ORDO_ERROR_INVALID_STATE);
-        EXPECT_EQ(ordo_ticket_wait_complete(a, soon(), nullptr, nullptr),
-                  ORDO_ERROR_INVALID_STATE);
+        EXPECT_EQ(ordo_ticket_wait_complete(a, soon(), nullptr, nullptr), ORDO_ERROR_INVALID_STATE);
         ordo_future f = nullptr;
         EXPECT_EQ(ordo_ticket_grant_future(a, &f), ORDO_ERROR_INVALID_STATE);
         // The successor sees exactly the first release.

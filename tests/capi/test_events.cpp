@@ -180,7 +180,8 @@ TEST(DeviceWait, SecondQueueSeesFirstQueueWrite) {
     ClEnv &env = cl_env();
     constexpr size_t n = 1 << 16;
     cl_int err = CL_SUCCESS;
-    cl_mem buffer = clCreateBuffer(env.context, CL_MEM_READ_WRITE, n * sizeof(float), nullptr, &err);
+    cl_mem buffer =
+        clCreateBuffer(env.context, CL_MEM_READ_WRITE, n * sizeof(float), nullptr, &err);
     ASSERT_EQ(err, CL_SUCCESS);
     std::vector<float> zeros(n, 0.0f), pattern(n), result(n, -1.0f);
     for (size_t i = 0; i < n; ++i)
@@ -217,8 +218,8 @@ TEST(DeviceWait, SecondQueueSeesFirstQueueWrite) {
     ORDO_ASSERT_OK(ordo_ticket_enqueue_wait(reader, env.queue2, eventually(), &barrier));
     ASSERT_NE(barrier, nullptr);
     cl_event read = nullptr;
-    ASSERT_EQ(clEnqueueReadBuffer(env.queue2, buffer, CL_FALSE, 0, n * sizeof(float),
-                                  result.data(), 0, nullptr, &read),
+    ASSERT_EQ(clEnqueueReadBuffer(env.queue2, buffer, CL_FALSE, 0, n * sizeof(float), result.data(),
+                                  0, nullptr, &read),
               CL_SUCCESS);
     ORDO_ASSERT_OK(ordo_ticket_ready(reader, &read, 1));
     ASSERT_EQ(clWaitForEvents(1, &read), CL_SUCCESS);

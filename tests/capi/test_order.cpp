@@ -110,8 +110,12 @@ std::vector<int> shuffled(int n, unsigned seed) {
 
 } // namespace
 
-TEST(TicketOrder, ReverseWaitOrderOneThread) { run_callback_order(64, reversed(64), 1); }
-TEST(TicketOrder, ReverseWaitOrderFourThreads) { run_callback_order(256, reversed(256), 4); }
+TEST(TicketOrder, ReverseWaitOrderOneThread) {
+    run_callback_order(64, reversed(64), 1);
+}
+TEST(TicketOrder, ReverseWaitOrderFourThreads) {
+    run_callback_order(256, reversed(256), 4);
+}
 
 TEST(TicketOrder, RandomWaitOrderOneThread) {
     for (unsigned seed = 1; seed <= 5; ++seed)
@@ -202,9 +206,9 @@ TEST(TicketOrder, ConcurrentAcquirersKeepTheirOwnOrder) {
             ordo_ticket ticket = tickets[t][position[t]];
             if (ordo_ticket_wait(ticket, ordo_now(), nullptr, nullptr) == ORDO_OK) {
                 if (position[t] + 1 < per_thread) {
-                    EXPECT_EQ(ordo_ticket_wait(tickets[t][position[t] + 1], ordo_now(), nullptr,
-                                               nullptr),
-                              ORDO_ERROR_TIMEOUT);
+                    EXPECT_EQ(
+                        ordo_ticket_wait(tickets[t][position[t] + 1], ordo_now(), nullptr, nullptr),
+                        ORDO_ERROR_TIMEOUT);
                 }
                 ORDO_EXPECT_OK(ordo_ticket_ready(ticket, nullptr, 0));
                 ++position[t];

@@ -33,7 +33,9 @@ cl_event user_event() {
     return clCreateUserEvent(test_context(), &err);
 }
 
-bool granted(Ticket &t) { return t.wait(now_ns() - 1).status == ORDO_OK; }
+bool granted(Ticket &t) {
+    return t.wait(now_ns() - 1).status == ORDO_OK;
+}
 
 } // namespace
 

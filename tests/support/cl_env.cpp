@@ -1,6 +1,7 @@
 #include "cl_env.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -34,6 +35,14 @@ ClEnv &cl_env() {
         char name[256] = {};
         clGetPlatformInfo(env->platform, CL_PLATFORM_NAME, sizeof name - 1, name, nullptr);
         env->platform_name = name;
+        std::printf("[ platform ] %s\n", name);
+        // The oclgrind test setup must really run on Oclgrind.
+        const char *wanted = std::getenv("ORDO_TEST_PLATFORM");
+        if (wanted != nullptr && std::string(wanted) == "oclgrind" &&
+            env->platform_name.find("Oclgrind") == std::string::npos) {
+            std::fprintf(stderr, "ORDO_TEST_PLATFORM=oclgrind but the platform is %s\n", name);
+            std::abort();
+        }
         if (clGetDeviceIDs(env->platform, CL_DEVICE_TYPE_ALL, 1, &env->device, &n) != CL_SUCCESS) {
             std::fprintf(stderr, "no OpenCL device\n");
             std::abort();
@@ -52,7 +61,9 @@ ClEnv &cl_env() {
     return *g_env;
 }
 
-bool on_oclgrind() { return cl_env().platform_name.find("Oclgrind") != std::string::npos; }
+bool on_oclgrind() {
+    return cl_env().platform_name.find("Oclgrind") != std::string::npos;
+}
 
 cl_int reference_count(cl_event event) {
     cl_uint count = 0;
@@ -80,9 +91,9 @@ cl_int reference_count(cl_event event) {
 
 cl_int execution_status(cl_event event) {
     cl_int status = 0;
-    EXPECT_EQ(clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status,
-                             nullptr),
-              CL_SUCCESS);
+    EXPECT_EQ(
+        clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, nullptr),
+        CL_SUCCESS);
     return status;
 }
 
@@ -93,8 +104,12 @@ cl_event make_user_event(cl_context context) {
     return e;
 }
 
-LogCapture::LogCapture() { ordo_set_log_callback(&LogCapture::hook, this); }
-LogCapture::~LogCapture() { ordo_set_log_callback(nullptr, nullptr); }
+LogCapture::LogCapture() {
+    ordo_set_log_callback(&LogCapture::hook, this);
+}
+LogCapture::~LogCapture() {
+    ordo_set_log_callback(nullptr, nullptr);
+}
 
 void LogCapture::hook(void *self, int, const char *message) {
     auto *capture = static_cast<LogCapture *>(self);

@@ -56,18 +56,22 @@ private:
 #define ORDO_ASSERT_OK(expr)                                                                       \
     do {                                                                                           \
         int ordo_status_ = (expr);                                                                 \
-        ASSERT_EQ(ordo_status_, ORDO_OK) << #expr << ": " << ordo_last_error_message();           \
+        ASSERT_EQ(ordo_status_, ORDO_OK) << #expr << ": " << ordo_last_error_message();            \
     } while (0)
 
 #define ORDO_EXPECT_OK(expr)                                                                       \
     do {                                                                                           \
         int ordo_status_ = (expr);                                                                 \
-        EXPECT_EQ(ordo_status_, ORDO_OK) << #expr << ": " << ordo_last_error_message();           \
+        EXPECT_EQ(ordo_status_, ORDO_OK) << #expr << ": " << ordo_last_error_message();            \
     } while (0)
 
 // A short deadline for things that must already have happened or must not.
-inline ordo_deadline soon() { return ordo_deadline_after(20'000'000); }
+inline ordo_deadline soon() {
+    return ordo_deadline_after(20'000'000);
+}
 // A generous deadline for things that must happen.
-inline ordo_deadline eventually() { return ordo_deadline_after(10'000'000'000); }
+inline ordo_deadline eventually() {
+    return ordo_deadline_after(10'000'000'000);
+}
 
 } // namespace ordo_test

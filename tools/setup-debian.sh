@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs what ordo needs to build, test and benchmark on Debian 12:
+# the OpenCL ICD loader and headers, OpenCL-CLHPP, POCL (OpenCL on the CPU),
+# Oclgrind (a second implementation), meson/ninja, GoogleTest and Google
+# Benchmark. Runs apt-get as root, through sudo when not root.
+set -eu
+packages="build-essential clang meson ninja-build pkg-config ocl-icd-opencl-dev
+  opencl-clhpp-headers opencl-c-headers pocl-opencl-icd oclgrind clinfo libgtest-dev
+  libbenchmark-dev python3"
+if [ "$(id -u)" = 0 ]; then as_root=""; else as_root="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$as_root apt-get update -q
+# shellcheck disable=SC2086
+$as_root apt-get install -y -q --no-install-recommends $packages
