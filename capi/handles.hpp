@@ -4,6 +4,7 @@
 
 #include "../lib/error.hpp"
 #include "../lib/future.hpp"
+#include "../lib/job_queue.hpp"
 #include "../lib/pool.hpp"
 #include "../lib/resource.hpp"
 
@@ -27,12 +28,16 @@ struct FutureHandle {
 struct PromiseHandle {
     Ref<Future> future;
 };
+struct JobQueueHandle {
+    Ref<JobQueue> queue;
+};
 
 // Tags of live handles, one per kind (dead slots carry kDeadTag).
 inline constexpr uint32_t kResourceTag = 0x4f524553; // "ORES"
 inline constexpr uint32_t kTicketTag = 0x4f54434b;   // "OTCK"
 inline constexpr uint32_t kFutureTag = 0x4f465554;   // "OFUT"
 inline constexpr uint32_t kPromiseTag = 0x4f50524d;  // "OPRM"
+inline constexpr uint32_t kJobQueueTag = 0x4f4a4f42; // "OJOB"
 
 template <class T>
 struct Kind;
@@ -55,6 +60,12 @@ template <>
 struct Kind<PromiseHandle> {
     static constexpr uint32_t tag = kPromiseTag;
     static constexpr const char *name = "ordo_promise";
+};
+
+template <>
+struct Kind<JobQueueHandle> {
+    static constexpr uint32_t tag = kJobQueueTag;
+    static constexpr const char *name = "ordo_job_queue";
 };
 
 // Stores the message for ordo_last_error_message() and returns status.

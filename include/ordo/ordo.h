@@ -498,6 +498,74 @@ ORDO_API int ordo_ticket_cancel(ordo_ticket ticket);
  */
 ORDO_API int ordo_ticket_destroy(ordo_ticket ticket);
 
+/* ===========================================================================
+ * Job queues
+ * ======================================================================== */
+
+/**
+ * A FIFO of futures that bounds the *pending* backlog of a pipeline: add a
+ * future per chunk (a ticket's grant, a promise, an event wait), and the
+ * queue tells when there is room, and which job failed.
+ *
+ * Its *length* counts the jobs added and not yet removed; clean and finish
+ * remove completed jobs from the front, each job once, so a failed job is
+ * reported exactly once. Its *backlog* counts the jobs not yet complete. A
+ * bounded queue (max_pending > 0) refuses to grow its backlog beyond
+ * max_pending: add waits for room, try_add answers ORDO_ERROR_WOULD_BLOCK
+ * (a job already complete never waits). The queue keeps its own reference to
+ * each job's completion: the caller may destroy its future handle after
+ * adding. Thread-safe; the waits take deadlines and must not be called from
+ * a callback.
+ */
+typedef struct ordo_job_queue_s *ordo_job_queue;
+
+/** Creates a job queue; max_pending == 0 makes it unbounded. */
+ORDO_API int ordo_job_queue_create(size_t max_pending, ordo_job_queue *out);
+
+/**
+ * Appends job, first waiting (until deadline) while the backlog is at its
+ * bound. ORDO_ERROR_TIMEOUT: nothing was added.
+ */
+ORDO_API int ordo_job_queue_add(ordo_job_queue queue, ordo_future job, ordo_deadline deadline);
+
+/** Appends job if there is room now, else ORDO_ERROR_WOULD_BLOCK (nothing added). */
+ORDO_API int ordo_job_queue_try_add(ordo_job_queue queue, ordo_future job);
+
+/**
+ * Removes the completed jobs at the front (stopping at the first pending
+ * one). Returns ORDO_OK, or the status of the first failed job among those
+ * removed, its message being the thread's last error message.
+ */
+ORDO_API int ordo_job_queue_clean(ordo_job_queue queue);
+
+/**
+ * Waits for the front jobs, removing each as it completes, until at most
+ * max_remaining jobs remain; the later jobs are not touched. Stops at the
+ * first failed job, which is removed and whose status is returned (message as
+ * for clean), or at the deadline with ORDO_ERROR_TIMEOUT.
+ */
+ORDO_API int ordo_job_queue_finish(ordo_job_queue queue, size_t max_remaining,
+                                   ordo_deadline deadline);
+
+/** The number of jobs in the queue (complete or not). */
+ORDO_API int ordo_job_queue_size(ordo_job_queue queue, size_t *size);
+
+/** The number of jobs in the queue that have not completed. */
+ORDO_API int ordo_job_queue_backlog(ordo_job_queue queue, size_t *backlog);
+
+/** *contains = 1 if a job with job's completion is in the queue, else 0. */
+ORDO_API int ordo_job_queue_contains(ordo_job_queue queue, ordo_future job, int *contains);
+
+/**
+ * A future that completes (DONE, no events) once the backlog is at most
+ * level: at once if it already is. Use its callback or its file descriptor
+ * (ordo_future_fd) to learn when a bounded queue has room again.
+ */
+ORDO_API int ordo_job_queue_backlog_future(ordo_job_queue queue, size_t level, ordo_future *out);
+
+/** Destroys the handle (NULL accepted); pending jobs are not affected. */
+ORDO_API int ordo_job_queue_destroy(ordo_job_queue queue);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -22,12 +22,18 @@
 
 #include <ordo/ordo.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <coroutine>
 #include <cstddef>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -86,6 +92,9 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) noexcept {
 
 // Borrowed events, valid as long as the handle they came from.
 using EventSpan = std::span<const cl_event>;
+
+// Runs the function that resumes a coroutine, where it likes (see Coroutines).
+using Executor = std::function<void(std::function<void()>)>;
 
 // ---------------------------------------------------------------------------
 // Future: one completion (see ordo_future in ordo.h).
@@ -206,6 +215,74 @@ inline Future wait_events_async(const std::vector<cl::Event> &events) {
 }
 
 // ---------------------------------------------------------------------------
+// JobQueue: a FIFO of futures bounding the pending backlog (ordo_job_queue).
+class JobQueue {
+public:
+    explicit JobQueue(size_t max_pending = 0) {
+        detail::check(ordo_job_queue_create(max_pending, &h_));
+    }
+    JobQueue(JobQueue &&other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    JobQueue &operator=(JobQueue other) noexcept {
+        std::swap(h_, other.h_);
+        return *this;
+    }
+    ~JobQueue() { ordo_job_queue_destroy(h_); }
+
+    ordo_job_queue get() const noexcept { return h_; }
+
+    // Waits for room; false if the deadline passed (nothing added).
+    bool add(const Future &job, Deadline deadline = never) const {
+        int status = ordo_job_queue_add(h_, job.get(), deadline);
+        if (status == ORDO_ERROR_TIMEOUT)
+            return false;
+        detail::check(status);
+        return true;
+    }
+    // False if the backlog is at its bound (nothing added).
+    bool try_add(const Future &job) const {
+        int status = ordo_job_queue_try_add(h_, job.get());
+        if (status == ORDO_ERROR_WOULD_BLOCK)
+            return false;
+        detail::check(status);
+        return true;
+    }
+    // Throws Error with the first failure among the removed jobs.
+    void clean() const { detail::check(ordo_job_queue_clean(h_)); }
+    // False on timeout; throws Error if a removed job failed.
+    bool finish(size_t max_remaining = 0, Deadline deadline = never) const {
+        int status = ordo_job_queue_finish(h_, max_remaining, deadline);
+        if (status == ORDO_ERROR_TIMEOUT)
+            return false;
+        detail::check(status);
+        return true;
+    }
+    size_t size() const {
+        size_t n = 0;
+        detail::check(ordo_job_queue_size(h_, &n));
+        return n;
+    }
+    bool empty() const { return size() == 0; }
+    size_t backlog() const {
+        size_t n = 0;
+        detail::check(ordo_job_queue_backlog(h_, &n));
+        return n;
+    }
+    bool contains(const Future &job) const {
+        int c = 0;
+        detail::check(ordo_job_queue_contains(h_, job.get(), &c));
+        return c != 0;
+    }
+    Future backlog_at_most(size_t level) const {
+        ordo_future f = nullptr;
+        detail::check(ordo_job_queue_backlog_future(h_, level, &f));
+        return Future(f);
+    }
+
+private:
+    ordo_job_queue h_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
 // Ticket: a place in a resource's queue (see ordo_ticket in ordo.h).
 //
 // A Ticket destroyed without release is released by the library: as a
@@ -299,10 +376,219 @@ public:
         return static_cast<T *>(value());
     }
 
+    // co_await ticket.granted(executor): the predecessor's events, or throws.
+    auto granted(Executor executor) const;
+    // co_await ticket.completed(executor): also waits for those events to
+    // complete, without blocking any thread.
+    auto completed(Executor executor) const;
+
 private:
     ordo_ticket h_ = nullptr;
     bool released_ = false;
     int uncaught_ = std::uncaught_exceptions();
+};
+
+// ---------------------------------------------------------------------------
+// Coroutines (C++20).
+//
+// co_await works in any coroutine type on a Future, on a ticket's grant
+// (Ticket::granted) and on "grant and events complete" (Ticket::completed).
+// A suspended coroutine is resumed through the Executor the caller names,
+// never on the thread that completed the future (possibly an OpenCL runtime
+// thread): the executor receives a function that resumes the coroutine and
+// runs it where it likes (an event loop, a pool). RunLoop below is a tiny
+// single-threaded one. If the coroutine is destroyed while suspended, the
+// posted function does nothing.
+namespace detail {
+
+// Shared by an awaiter and the callback that resumes it; two references.
+struct Resumer {
+    std::atomic<int> refs{2};
+    std::atomic<bool> abandoned{false};
+    std::coroutine_handle<> handle;
+    Executor executor;
+    int status = ORDO_OK;
+    Future stage;  // the future being awaited
+    Future events; // Ticket::completed: the wait for the grant's events
+    bool then_events = false;
+
+    void drop() noexcept {
+        if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete this;
+    }
+    // Hands the resumption (and the callback's reference) to the executor.
+    void post() {
+        executor([this] {
+            if (!abandoned.load(std::memory_order_acquire))
+                handle.resume();
+            drop();
+        });
+    }
+    static void on_complete(void *data, int status) {
+        auto *r = static_cast<Resumer *>(data);
+        r->status = status;
+        if (status == ORDO_OK && r->then_events) {
+            // Grant done: now wait, without blocking, for its events.
+            r->then_events = false;
+            const cl_event *events = nullptr;
+            size_t n = 0;
+            ordo_future f = nullptr;
+            if ((r->status = ordo_future_events(r->stage.get(), &events, &n)) == ORDO_OK &&
+                (r->status = ordo_wait_events_async(events, n, &f)) == ORDO_OK) {
+                r->events = Future(f);
+                if ((r->status = ordo_future_on_complete(f, &Resumer::on_complete, r)) == ORDO_OK)
+                    return;
+            }
+        }
+        r->post();
+    }
+};
+
+class Awaiter {
+public:
+    Awaiter(Future future, Executor executor, bool then_events)
+        : future_(std::move(future)), executor_(std::move(executor)), then_events_(then_events) {}
+    Awaiter(const Awaiter &) = delete;
+    Awaiter &operator=(const Awaiter &) = delete;
+    ~Awaiter() {
+        if (r_ != nullptr) {
+            r_->abandoned.store(true, std::memory_order_release);
+            r_->drop();
+        }
+    }
+
+    bool await_ready() const { return !then_events_ && future_.done(); }
+    void await_suspend(std::coroutine_handle<> h) {
+        r_ = new Resumer;
+        r_->handle = h;
+        r_->executor = executor_;
+        r_->stage = future_;
+        r_->then_events = then_events_;
+        int status = ordo_future_on_complete(future_.get(), &Resumer::on_complete, r_);
+        if (status != ORDO_OK) {
+            r_->refs.store(1);
+            check(status);
+        }
+    }
+    // The events of the awaited future; throws Error if it failed.
+    std::vector<cl::Event> await_resume() {
+        if (r_ != nullptr && r_->status != ORDO_OK && r_->status != ORDO_PENDING) {
+            const char *message = nullptr;
+            Future &failed = r_->events ? r_->events : r_->stage;
+            int status = r_->status;
+            if (ordo_future_failure(failed.get(), nullptr, &message, nullptr) == ORDO_OK)
+                throw Error(status, message);
+            throw Error(status, ordo_last_error_message());
+        }
+        if (r_ == nullptr && future_.poll() != ORDO_OK) {
+            const char *message = nullptr;
+            ordo_future_failure(future_.get(), nullptr, &message, nullptr);
+            throw Error(future_.poll(), message != nullptr ? message : "failed");
+        }
+        return future_.events();
+    }
+
+private:
+    Future future_;
+    Executor executor_;
+    bool then_events_;
+    Resumer *r_ = nullptr;
+};
+
+} // namespace detail
+
+// co_await ordo::resume_on(future, executor): the future's events, or throws.
+inline detail::Awaiter resume_on(Future future, Executor executor) {
+    return detail::Awaiter(std::move(future), std::move(executor), false);
+}
+
+inline auto Ticket::granted(Executor executor) const {
+    return detail::Awaiter(grant_future(), std::move(executor), false);
+}
+inline auto Ticket::completed(Executor executor) const {
+    return detail::Awaiter(grant_future(), std::move(executor), true);
+}
+
+// A single-threaded run loop: an Executor for tests, examples and programs
+// that want one thread to run all their coroutines. post() is thread-safe.
+class RunLoop {
+public:
+    Executor executor() {
+        return [this](std::function<void()> work) {
+            post(std::move(work));
+        };
+    }
+    void post(std::function<void()> work) {
+        {
+            std::lock_guard lock(mutex_);
+            work_.push_back(std::move(work));
+        }
+        wake_.notify_one();
+    }
+    // Runs posted work on this thread until done() holds; false if the
+    // deadline passed first.
+    template <class Predicate>
+    bool run_until(Predicate done, Deadline deadline = never) {
+        for (;;) {
+            if (done())
+                return true;
+            std::function<void()> work;
+            {
+                std::unique_lock lock(mutex_);
+                while (work_.empty()) {
+                    if (deadline == never)
+                        wake_.wait(lock);
+                    else if (wake_.wait_until(lock, std::chrono::steady_clock::time_point(
+                                                        std::chrono::nanoseconds(deadline))) ==
+                                 std::cv_status::timeout &&
+                             work_.empty())
+                        return done();
+                }
+                work = std::move(work_.front());
+                work_.pop_front();
+            }
+            work();
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::function<void()>> work_; // guarded by mutex_
+};
+
+// A coroutine type that starts at once and keeps its result for whoever
+// owns it: done() once it finished, get() rethrows what escaped it.
+class Task {
+public:
+    struct promise_type {
+        std::exception_ptr error;
+        Task get_return_object() {
+            return Task(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        std::suspend_never initial_suspend() noexcept { return {}; }
+        std::suspend_always final_suspend() noexcept { return {}; }
+        void return_void() noexcept {}
+        void unhandled_exception() noexcept { error = std::current_exception(); }
+    };
+    Task(Task &&other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    Task &operator=(Task other) noexcept {
+        std::swap(h_, other.h_);
+        return *this;
+    }
+    ~Task() {
+        if (h_)
+            h_.destroy();
+    }
+    bool done() const noexcept { return !h_ || h_.done(); }
+    void get() const {
+        if (h_ && h_.promise().error)
+            std::rethrow_exception(h_.promise().error);
+    }
+
+private:
+    explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
+    std::coroutine_handle<promise_type> h_;
 };
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+// JobQueue: a FIFO of futures that bounds the pending backlog (rule 11).
+//
+// The queue holds its own reference to each job's completion. Its length
+// counts every job not yet removed (clean/finish remove jobs from the front);
+// its backlog counts the jobs not yet complete. One mutex guards the deque,
+// the backlog count and the backlog watchers; it is never held while a job is
+// waited for or while a callback runs.
+#pragma once
+
+#include "clock.hpp"
+#include "future.hpp"
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace ordo::detail {
+
+class JobQueue {
+public:
+    // max_pending == 0: unbounded.
+    static Ref<JobQueue> create(size_t max_pending);
+
+    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete this;
+    }
+
+    // Appends job, waiting while the backlog is at its bound. Returns ORDO_OK
+    // or ORDO_ERROR_TIMEOUT (nothing added).
+    int add(Ref<Future> job, Deadline deadline);
+    // Appends job if the backlog is below its bound: ORDO_OK or
+    // ORDO_ERROR_WOULD_BLOCK (nothing added).
+    int try_add(Ref<Future> job);
+
+    // Removes completed jobs from the front. Returns ORDO_OK, or the status
+    // of the first failed job among those removed (*failure receives it).
+    int clean(Ref<Failure> *failure);
+    // Waits for front jobs and removes them until at most max_remaining
+    // remain. Stops at the first failed job (removed, its status returned,
+    // *failure set) or at the deadline (ORDO_ERROR_TIMEOUT).
+    int finish(size_t max_remaining, Deadline deadline, Ref<Failure> *failure);
+
+    size_t size();
+    size_t backlog();
+    bool contains(const Future *job);
+    // A future that completes once the backlog is at most level.
+    Ref<Future> backlog_at_most(size_t level);
+
+private:
+    explicit JobQueue(size_t max_pending) : max_pending_(max_pending) {}
+    ~JobQueue() = default;
+
+    struct Watcher {
+        size_t level;
+        Ref<Future> future;
+    };
+    struct JobCallback;
+    // Requires mutex_; registers the completion callback after unlocking.
+    void push(std::unique_lock<std::mutex> &lock, Ref<Future> job);
+    void job_completed() noexcept;
+
+    std::atomic<uint32_t> refs_{1};
+    const size_t max_pending_;
+    std::mutex mutex_;
+    std::condition_variable room_;  // with mutex_: the backlog fell
+    std::deque<Ref<Future>> jobs_;  // guarded by mutex_
+    size_t backlog_ = 0;            // guarded by mutex_
+    std::vector<Watcher> watchers_; // guarded by mutex_
+};
+
+} // namespace ordo::detail
