@@ -22,6 +22,17 @@
 
 namespace {
 
+// The first device of the first platform. (Not cl::Device::getDefault():
+// CLHPP's static default context is released at exit, which Oclgrind 21.10
+// does not survive.)
+cl::Device first_device() {
+    std::vector<cl::Platform> platforms;
+    cl::Platform::get(&platforms);
+    std::vector<cl::Device> devices;
+    platforms.at(0).getDevices(CL_DEVICE_TYPE_ALL, &devices);
+    return devices.at(0);
+}
+
 const char *kSource = R"CLC(
 __kernel void twice(__global float *x) { x[get_global_id(0)] *= 2.0f; }
 )CLC";
@@ -52,7 +63,7 @@ int main(int argc, char **argv) {
     const int chunks = argc > 1 ? std::atoi(argv[1]) : 4;
     constexpr size_t n = 1 << 16;
     try {
-        cl::Device device = cl::Device::getDefault();
+        cl::Device device = first_device();
         cl::Context context(device);
         cl::CommandQueue upload(context, device), compute(context, device);
         cl::Program program(context, kSource, true);

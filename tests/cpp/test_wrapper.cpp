@@ -1,0 +1,193 @@
+// The C++ wrapper (ordo.hpp): RAII, exceptions, the job queue, coroutines.
+#include "../support/cl_env.hpp"
+
+#include <ordo/ordo.hpp>
+
+#include <latch>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using namespace ordo_test;
+
+TEST(Wrapper, TicketDroppedDuringUnwindingFailsSuccessors) {
+    ordo::Resource r(nullptr, "unwinding");
+    ordo::Ticket next;
+    try {
+        ordo::Ticket first = r.acquire();
+        next = r.acquire();
+        first.wait();
+        throw std::runtime_error("the upload failed");
+    } catch (const std::runtime_error &) {
+    }
+    try {
+        next.wait(ordo::deadline_after(std::chrono::seconds(1)));
+        FAIL() << "the dropped ticket should have failed its successor";
+    } catch (const ordo::Error &e) {
+        EXPECT_EQ(e.status(), ORDO_ERROR_ABANDONED);
+        EXPECT_NE(std::string(e.what()).find("exception"), std::string::npos);
+    }
+    next.ready();
+}
+
+TEST(Wrapper, TicketDroppedNormallyWarnsAndReleases) {
+    LogCapture log;
+    ordo::Resource r;
+    ordo::Ticket second;
+    {
+        ordo::Ticket first = r.acquire();
+        second = r.acquire();
+    }
+    EXPECT_TRUE(log.contains("ticket released without ready"));
+    EXPECT_TRUE(second.wait(ordo::deadline_after(std::chrono::seconds(1))).empty());
+    second.ready();
+}
+
+TEST(Wrapper, TimeoutIsAnErrorWithItsStatus) {
+    ordo::Resource r;
+    ordo::Ticket a = r.acquire(), b = r.acquire();
+    try {
+        b.wait(ordo::now());
+        FAIL();
+    } catch (const ordo::Error &e) {
+        EXPECT_EQ(e.status(), ORDO_ERROR_TIMEOUT);
+    }
+    a.ready();
+    b.wait(ordo::now());
+    b.ready();
+}
+
+TEST(Wrapper, FuturesCloneAndPromisesComplete) {
+    ordo::Promise p;
+    ordo::Future f = p.future();
+    ordo::Future g = f; // a second handle, same completion
+    EXPECT_FALSE(g.done());
+    cl::UserEvent e(cl::Context(cl_env().context, true));
+    p.complete({e});
+    EXPECT_TRUE(f.done());
+    ASSERT_EQ(g.events().size(), 1u);
+    EXPECT_EQ(g.events()[0](), e());
+    e.setStatus(CL_COMPLETE);
+}
+
+TEST(Wrapper, JobQueue) {
+    ordo::JobQueue q(1);
+    ordo::Promise a, b;
+    EXPECT_TRUE(q.add(a.future()));
+    EXPECT_FALSE(q.try_add(b.future()));
+    a.fail(ORDO_ERROR_FAILED, "chunk a failed");
+    EXPECT_TRUE(q.try_add(b.future()));
+    EXPECT_THROW(q.clean(), ordo::Error);
+    EXPECT_EQ(q.size(), 1u);
+    b.complete();
+    EXPECT_TRUE(q.finish(0, ordo::deadline_after(std::chrono::seconds(1))));
+    EXPECT_TRUE(q.empty());
+}
+
+namespace {
+
+ordo::Task take_in_order(ordo::Ticket ticket, ordo::Executor ex, int index, std::vector<int> &order,
+                         std::vector<std::thread::id> &threads) {
+    std::vector<cl::Event> events = co_await ticket.granted(ex);
+    order.push_back(index);
+    threads.push_back(std::this_thread::get_id());
+    ticket.ready();
+}
+
+} // namespace
+
+TEST(Coroutines, GrantsResumeInTicketOrderOnTheRunLoop) {
+    ordo::RunLoop loop;
+    ordo::Resource r;
+    std::vector<ordo::Ticket> tickets;
+    for (int i = 0; i < 8; ++i)
+        tickets.push_back(r.acquire());
+    std::vector<int> order;
+    std::vector<std::thread::id> threads;
+    std::vector<ordo::Task> tasks;
+    // Coroutines start (and suspend) in reverse ticket order.
+    for (int i = 7; i >= 1; --i)
+        tasks.push_back(take_in_order(std::move(tickets[i]), loop.executor(), i, order, threads));
+    EXPECT_TRUE(order.empty());
+    // Ticket 0 is released from another thread; every resumption still runs here.
+    std::thread other([&] { tickets[0].ready(); });
+    EXPECT_TRUE(loop.run_until(
+        [&] {
+            for (auto &t : tasks)
+                if (!t.done())
+                    return false;
+            return true;
+        },
+        ordo::deadline_after(std::chrono::seconds(10))));
+    other.join();
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
+    for (auto id : threads)
+        EXPECT_EQ(id, std::this_thread::get_id());
+    for (auto &t : tasks)
+        t.get();
+}
+
+namespace {
+
+ordo::Task wait_completed(ordo::Ticket &ticket, ordo::Executor ex, int &status) {
+    try {
+        co_await ticket.completed(ex);
+        status = ORDO_OK;
+    } catch (const ordo::Error &e) {
+        status = e.status();
+    }
+}
+
+} // namespace
+
+TEST(Coroutines, CompletedWaitsForEventsWithoutBlocking) {
+    ordo::RunLoop loop;
+    ordo::Resource r;
+    ordo::Ticket a = r.acquire(), b = r.acquire();
+    cl::UserEvent e(cl::Context(cl_env().context, true));
+    a.ready({e});
+    int status = 1;
+    ordo::Task task = wait_completed(b, loop.executor(), status);
+    EXPECT_FALSE(loop.run_until([&] { return task.done(); },
+                                ordo::deadline_after(std::chrono::milliseconds(20))));
+    std::thread setter([&] { e.setStatus(CL_COMPLETE); });
+    EXPECT_TRUE(loop.run_until([&] { return task.done(); },
+                               ordo::deadline_after(std::chrono::seconds(10))));
+    setter.join();
+    EXPECT_EQ(status, ORDO_OK);
+    b.ready();
+}
+
+TEST(Coroutines, FailedEventThrowsInTheCoroutine) {
+    ordo::RunLoop loop;
+    ordo::Resource r;
+    ordo::Ticket a = r.acquire(), b = r.acquire();
+    cl::UserEvent e(cl::Context(cl_env().context, true));
+    a.ready({e});
+    int status = 1;
+    ordo::Task task = wait_completed(b, loop.executor(), status);
+    std::thread setter([&] { e.setStatus(-5); });
+    EXPECT_TRUE(loop.run_until([&] { return task.done(); },
+                               ordo::deadline_after(std::chrono::seconds(10))));
+    setter.join();
+    EXPECT_EQ(status, ORDO_ERROR_EVENT_FAILED);
+    b.ready();
+}
+
+TEST(Coroutines, DestroyedWhileSuspendedIsNeverResumed) {
+    ordo::RunLoop loop;
+    ordo::Resource r;
+    ordo::Ticket a = r.acquire();
+    std::vector<int> order;
+    std::vector<std::thread::id> threads;
+    {
+        ordo::Task task = take_in_order(r.acquire(), loop.executor(), 1, order, threads);
+        EXPECT_FALSE(task.done());
+    }          // destroyed while suspended on its grant
+    a.ready(); // completes the grant: the resumption is posted, and must do nothing
+    int posted = 0;
+    loop.post([&] { ++posted; });
+    EXPECT_TRUE(loop.run_until([&] { return posted == 1; },
+                               ordo::deadline_after(std::chrono::seconds(10))));
+    EXPECT_TRUE(order.empty());
+}
