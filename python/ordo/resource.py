@@ -1,0 +1,405 @@
+"""The asyncio API of ``katsdpsigproc.resource``, on top of libordo.
+
+A program written against ``katsdpsigproc.resource`` switches by changing its
+import (``from ordo import resource``). The names, arguments and behaviour are
+the same:
+
+- :class:`Resource` ``(value)``; :meth:`Resource.acquire` takes the next place
+  in the resource's queue at once and returns a :class:`ResourceAllocation`.
+  Allocations are granted strictly in the order of the ``acquire`` calls,
+  whatever order their holders start waiting in.
+- :meth:`ResourceAllocation.wait` returns a future of the events that the
+  previous holder handed over; :meth:`~ResourceAllocation.wait_events` also
+  waits until they are complete; :meth:`~ResourceAllocation.ready` hands the
+  resource on, with the events of the work this holder enqueued. Used as a
+  context manager (``with`` or ``async with``), an allocation gives the
+  resource's value; an exception that leaves the block fails the allocation,
+  so the next holders' ``wait()`` raise that exception; leaving the block
+  without ``ready`` logs "Resource allocation was not explicitly made ready"
+  on this module's logger and releases it with no events.
+- :class:`JobQueue`, :func:`async_wait_for_events` and :func:`wait_until`.
+
+What the library adds: the order and the hand-over of events live in
+libordo, the core that the C and C++ APIs use too; no thread waits
+for device events (the library's pollable descriptors wake the event loop,
+and no library or OpenCL thread ever runs Python code); the events
+a holder hands over are retained by the library until nothing can return
+them; a dropped allocation is released instead of blocking its successors
+for ever (with a warning on this module's logger); cancelling a wait never
+costs an allocation its place.
+
+Events may be ``pyopencl.Event`` objects, objects with an ``int_ptr``
+attribute, or raw cl_event addresses (ints). Events handed back are
+``pyopencl.Event`` objects holding their own reference (or
+:class:`ordo.ClEvent` without PyOpenCL), ready for ``wait_for=``.
+"""
+
+import asyncio
+import collections
+import ctypes
+import logging
+
+from . import _bridge, _capi, _events
+
+_logger = logging.getLogger(__name__)
+
+_NOT_READY = "Resource allocation was not explicitly made ready"
+_DROPPED = "Resource allocation was garbage-collected without being made ready"
+
+# How many exceptions a resource remembers, so that its successors raise the
+# very exception a holder failed with; an older failure reaches them as an
+# ordo.FailedError carrying its message.
+_FAILURES_KEPT = 64
+_USER_STATUSES = 1 << 20
+
+
+def _message_of(exc):
+    text = str(exc)
+    name = type(exc).__name__
+    return (f"{name}: {text}" if text else name).replace("\0", "\\0")
+
+
+async def async_wait_for_events(events, loop=None):
+    """Wait until every event is complete (a coroutine).
+
+    No thread waits: the library registers OpenCL callbacks, and its
+    descriptor wakes the event loop. Raises :class:`ordo.EventFailedError` (with ``cl_status``) if
+    an event ends with a negative execution status. Cancelling the coroutine
+    cancels the library's wait and drops its references to the events.
+    """
+    pointers = _events.addresses(events)
+    if not pointers:
+        return
+    array, count = _capi.events_array(pointers)
+    handle = _capi.new_handle(_capi.ordo_wait_events_async, _capi.ordo_future, array, count)
+    await _bridge.watch(handle, _event_wait_result, loop, cancel_with_future=True)
+
+
+def _event_wait_result(handle, status):
+    if status != _capi.OK:
+        raise _capi.future_failure(handle)[2]
+    return None
+
+
+async def wait_until(future, when, loop=None):
+    """Like :func:`asyncio.wait_for`, but with an absolute deadline ``when``
+    on the loop's clock (``loop.time()``).
+
+    Returns the result of ``future`` (an awaitable) if it completes first;
+    otherwise cancels it and raises :class:`asyncio.TimeoutError`.
+    """
+    loop = _bridge.get_loop(loop)
+    inner = asyncio.ensure_future(future, loop=loop)
+    woken = loop.create_future()
+
+    def wake(*_):
+        if not woken.done():
+            woken.set_result(None)
+
+    timer = loop.call_at(when, wake)
+    inner.add_done_callback(wake)
+    try:
+        await woken
+    finally:
+        timer.cancel()
+        inner.remove_done_callback(wake)
+    if inner.done():
+        return inner.result()
+    inner.cancel()
+    raise asyncio.TimeoutError()
+
+
+class ResourceAllocation:
+    """A place in a resource's queue (what :meth:`Resource.acquire` returns).
+
+    Do not construct it directly. ``value`` is the resource's value.
+
+    To use the resource, wait for the grant with :meth:`wait` (the
+    predecessor's events, to make device work wait for) or
+    :meth:`wait_events` (waits on the host until they are complete); when
+    done from the host, call :meth:`ready` with the events of the work
+    enqueued on the resource, exactly once. As in ``katsdpsigproc``, call
+    ``ready`` only after the grant when you have called ``wait``: the
+    successor then waits for this holder's events only.
+    """
+
+    def __init__(self, resource, ticket):
+        self._resource = resource  # keeps the value and the failure table alive
+        self._ticket = ticket
+        self._released = False
+        self._grant = None
+        self.value = resource.value
+
+    def wait(self):
+        """A future of the list of events the previous holder handed over.
+
+        Every call returns the same future, unless it was cancelled: then a
+        new one. Cancelling it does not give up this allocation's place. If
+        the previous holder failed, the future raises its exception.
+        """
+        grant = self._grant
+        if grant is not None and not grant.cancelled():
+            return grant
+        if not self._released:
+            # Granted already (the usual case in a pipeline that keeps up)?
+            # One poll then gives the events without a library future.
+            events = _capi.poll_ticket(self._ticket)
+            if events is not None:
+                grant = _bridge.get_loop(self._resource._loop).create_future()
+                grant.set_result(_events.wrap(events))
+                self._grant = grant
+                return grant
+        handle = _capi.new_handle(_capi.ordo_ticket_grant_future, _capi.ordo_future, self._ticket)
+        self._grant = _bridge.watch(handle, self._resource._grant_result, self._resource._loop)
+        return self._grant
+
+    async def wait_events(self):
+        """Wait for the grant and then for its events to complete on the host
+        (a coroutine)."""
+        events = await self.wait()
+        await async_wait_for_events(events, loop=self._resource._loop)
+
+    def ready(self, events=None):
+        """Hand the resource on: the next holder is granted, and must wait for
+        ``events`` (the work this holder enqueued on the resource).
+
+        The library retains the events and flushes their command queues.
+        A second call raises :class:`ordo.InvalidStateError` (which is an
+        :class:`asyncio.InvalidStateError`).
+        """
+        array, count = _capi.events_array(_events.addresses(events))
+        _capi.ordo_ticket_ready(self._ticket, array, count)
+        self._released = True
+
+    def _fail(self, exc):
+        status, message = self._resource._remember_failure(exc)
+        _capi.ordo_ticket_fail(self._ticket, status, message.encode("utf-8", "replace"))
+        self._released = True
+
+    def __enter__(self):
+        return self.value
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        if self._released:
+            return None
+        if exc_value is not None:
+            self._fail(exc_value)
+        else:
+            _logger.warning(_NOT_READY)
+            self.ready()
+        return None
+
+    async def __aenter__(self):
+        return self.value
+
+    async def __aexit__(self, exc_type, exc_value, traceback):
+        return self.__exit__(exc_type, exc_value, traceback)
+
+    def __del__(self):
+        ticket = self.__dict__.get("_ticket")
+        if ticket is None:
+            return
+        self._ticket = None
+        try:
+            if not self._released:
+                _logger.warning(_DROPPED)
+                _capi.ordo_ticket_ready(ticket, None, 0)
+        except Exception:
+            pass
+        finally:
+            _capi.ordo_ticket_destroy(ticket)
+
+
+class Resource:
+    """A shared thing (a device buffer, a host buffer, a queue) and the queue
+    of its allocations.
+
+    Parameters
+    ----------
+    value : object
+        What is shared; any Python object, kept alive while the resource or
+        any of its allocations lives. It is available as ``value``.
+    loop : asyncio.AbstractEventLoop, optional
+        The event loop of the futures handed out; by default, the running
+        loop at the time of each ``wait``.
+    name : str, optional
+        A name for the library's diagnostics.
+    """
+
+    def __init__(self, value, loop=None, *, name=None):
+        self.value = value
+        self._loop = loop
+        self._failures = collections.OrderedDict()
+        self._next_failure = 0
+        encoded = None if name is None else str(name).encode("utf-8", "replace")
+        # The library holds the value's address; this object (and every
+        # allocation, through it) holds the value.
+        self._handle = _capi.new_handle(_capi.ordo_resource_create, _capi.ordo_resource,
+                                        ctypes.c_void_p(id(value)), encoded)
+
+    def acquire(self):
+        """Take the next place in the queue, at once (never waits).
+
+        Allocations are granted in the order of the ``acquire`` calls.
+        """
+        ticket = _capi.new_handle(_capi.ordo_resource_acquire, _capi.ordo_ticket, self._handle)
+        return ResourceAllocation(self, ticket)
+
+    def _remember_failure(self, exc):
+        self._next_failure = (self._next_failure + 1) % _USER_STATUSES
+        status = _capi.STATUS_USER_BASE - 1 - self._next_failure
+        message = _message_of(exc)
+        self._failures[status] = (message, exc)
+        self._failures.move_to_end(status)
+        while len(self._failures) > _FAILURES_KEPT:
+            self._failures.popitem(last=False)
+        return status, message
+
+    def _grant_result(self, handle, status):
+        if status == _capi.OK:
+            return _events.wrap(_capi.future_events(handle))
+        status, message, error = _capi.future_failure(handle)
+        known = self._failures.get(status)
+        if known is not None and known[0] == message:
+            raise known[1]
+        raise error
+
+    def __del__(self):
+        handle = self.__dict__.get("_handle")
+        if handle is not None:
+            self._handle = None
+            _capi.ordo_resource_destroy(handle)
+
+
+class _Job:
+    """One job of a JobQueue: the asyncio future, and the library's view of it
+    (a promise completed when the future is done)."""
+
+    __slots__ = ("future", "promise", "handle", "silent", "__weakref__")
+
+    def __init__(self, future):
+        self.future = future
+        self.promise = None
+        self.handle = None
+        self.silent = False
+
+    def settle(self, _future=None):
+        promise, self.promise = self.promise, None
+        if promise is None:
+            return
+        try:
+            future = self.future
+            if future.cancelled():
+                _capi.ordo_promise_fail(promise, _capi.ERROR_CANCELLED, b"the job was cancelled")
+            elif future.exception() is not None:
+                _capi.ordo_promise_fail(promise, _capi.ERROR_FAILED,
+                                        _message_of(future.exception()).encode("utf-8", "replace"))
+            else:
+                _capi.ordo_promise_complete(promise, None, 0)
+        finally:
+            _capi.ordo_promise_destroy(promise)
+
+    def close(self):
+        promise, handle = self.promise, self.handle
+        self.promise = self.handle = None
+        if promise is not None:
+            _capi.ordo_promise_destroy(promise)
+        if handle is not None:
+            _capi.ordo_future_destroy(handle)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class JobQueue:
+    """The in-flight jobs of a pipeline, oldest first.
+
+    The order and the count live in a library job queue; each job is an
+    awaitable (a coroutine is wrapped in a task), mirrored there by a promise
+    completed when it finishes.
+    """
+
+    def __init__(self):
+        self._queue = _capi.new_handle(_capi.ordo_job_queue_create, _capi.ordo_job_queue, 0)
+        self._jobs = collections.deque()
+
+    def add(self, job):
+        """Append a job (a future or any awaitable; a coroutine becomes a task)."""
+        future = asyncio.ensure_future(job)
+        entry = _Job(future)
+        entry.promise = _capi.new_handle(_capi.ordo_promise_create, _capi.ordo_promise)
+        entry.handle = _capi.new_handle(_capi.ordo_promise_future, _capi.ordo_future,
+                                        entry.promise)
+        _capi.ordo_job_queue_try_add(self._queue, entry.handle)
+        self._jobs.append(entry)
+        future.add_done_callback(entry.settle)
+
+    def _remove_front(self):
+        entry = self._jobs[0]
+        entry.settle()
+        # A deadline in the past: the front job is complete, so this removes
+        # exactly that one and gives its status.
+        status = _capi.ordo_job_queue_finish(self._queue, len(self._jobs) - 1, 0)
+        if status == _capi.ERROR_TIMEOUT or status == _capi.ERROR_INVALID_HANDLE:
+            raise _capi.last_error(status)
+        self._jobs.popleft()
+        entry.close()
+        if not entry.silent:
+            entry.future.result()  # raises the job's exception, if it failed
+
+    def clean(self):
+        """Remove the completed jobs at the front of the queue.
+
+        If one of them failed, it is removed and its exception raised; the
+        jobs after it stay.
+        """
+        while self._jobs and self._jobs[0].future.done():
+            self._remove_front()
+
+    async def finish(self, max_remaining=0):
+        """Wait for jobs, oldest first, until at most ``max_remaining`` remain
+        (a coroutine).
+
+        A failed job is removed and its exception raised. Cancelling
+        ``finish`` also cancels the job it was waiting for, whose outcome is
+        then not reported.
+        """
+        while len(self._jobs) > max_remaining:
+            entry = self._jobs[0]
+            if not entry.future.done():
+                try:
+                    await asyncio.wait([entry.future])
+                except asyncio.CancelledError:
+                    entry.future.cancel()
+                    entry.silent = True
+                    raise
+            if self._jobs and self._jobs[0] is entry:
+                self._remove_front()
+
+    def __len__(self):
+        size = ctypes.c_size_t()
+        _capi.ordo_job_queue_size(self._queue, ctypes.byref(size))
+        return size.value
+
+    def __bool__(self):
+        return len(self) > 0
+
+    def __contains__(self, item):
+        for entry in self._jobs:
+            if entry.future is item:
+                found = ctypes.c_int()
+                _capi.ordo_job_queue_contains(self._queue, entry.handle, ctypes.byref(found))
+                return bool(found.value)
+        return False
+
+    def __del__(self):
+        queue = self.__dict__.get("_queue")
+        if queue is not None:
+            self._queue = None
+            _capi.ordo_job_queue_destroy(queue)
+
+
+__all__ = ["wait_until", "async_wait_for_events", "Resource", "ResourceAllocation", "JobQueue"]
