@@ -12,3 +12,8 @@ export DEBIAN_FRONTEND=noninteractive
 $as_root apt-get update -q
 # shellcheck disable=SC2086
 $as_root apt-get install -y -q --no-install-recommends $packages
+
+# The Python binding's tests (python/, run by `meson test`) use Debian's
+# interpreter with pytest, pytest-asyncio, PyOpenCL and NumPy.
+$as_root apt-get install -y -q --no-install-recommends python3-pytest python3-pytest-asyncio \
+  python3-pyopencl python3-numpy
