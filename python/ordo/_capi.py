@@ -322,3 +322,23 @@ def future_failure(future):
 def now():
     """Nanoseconds on the monotonic clock that deadlines use."""
     return ordo_now()
+
+
+# --------------------------------------------------------------------------
+# The two OpenCL functions the binding calls itself (for ordo.ClEvent, when
+# PyOpenCL is not there to hold event references), loaded on first use.
+
+_opencl = None
+
+
+def opencl():
+    """The OpenCL ICD loader, with clRetainEvent and clReleaseEvent declared."""
+    global _opencl
+    if _opencl is None:
+        cl = ctypes.CDLL("libOpenCL.so.1")
+        for name in ("clRetainEvent", "clReleaseEvent"):
+            fn = getattr(cl, name)
+            fn.argtypes = [cl_event]
+            fn.restype = cl_int
+        _opencl = cl
+    return _opencl

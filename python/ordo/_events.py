@@ -14,6 +14,8 @@ reference the same way and expose ``int_ptr``.
 
 import ctypes
 
+from . import _capi
+
 _make = None
 
 
@@ -24,30 +26,17 @@ class ClEvent:
     :meth:`release`); ``int_ptr`` is the cl_event's address.
     """
 
-    _cl = None
-
     def __init__(self, address):
-        cl = self._opencl()
-        err = cl.clRetainEvent(ctypes.c_void_p(address))
+        err = _capi.opencl().clRetainEvent(ctypes.c_void_p(address))
         if err != 0:
             raise ValueError(f"clRetainEvent failed with OpenCL status {err}")
         self.int_ptr = address
-
-    @classmethod
-    def _opencl(cls):
-        if cls._cl is None:
-            cl = ctypes.CDLL("libOpenCL.so.1")
-            for name in ("clRetainEvent", "clReleaseEvent"):
-                getattr(cl, name).argtypes = [ctypes.c_void_p]
-                getattr(cl, name).restype = ctypes.c_int32
-            cls._cl = cl
-        return cls._cl
 
     def release(self):
         """Drops the reference now (idempotent)."""
         address, self.int_ptr = self.int_ptr, None
         if address:
-            self._cl.clReleaseEvent(ctypes.c_void_p(address))
+            _capi.opencl().clReleaseEvent(ctypes.c_void_p(address))
 
     def __del__(self):
         try:
