@@ -1,18 +1,22 @@
 """cl_events between Python and the library.
 
-Going in, an event may be a ``pyopencl.Event``, any object with an ``int_ptr``
-attribute (the cl_event's address, as PyOpenCL names it), a ``ctypes.c_void_p``
-or a plain int address. The library retains what it keeps, so the caller's
-objects need not outlive the call.
+Going in, an event may be a ``pyopencl.Event``, a ``katsdpsigproc.opencl.Event``
+(which wraps one), any object with an ``int_ptr`` attribute (the cl_event's
+address, as PyOpenCL names it), a ``ctypes.c_void_p`` or a plain int address.
+The library retains what it keeps, so the caller's objects need not outlive
+the call.
 
-Coming out, events are ``pyopencl.Event`` objects, each holding its own
-reference (``Event.from_int_ptr(address, retain=True)``), so they stay valid
-after the library has let go of its own, and PyOpenCL accepts them in
-``wait_for=``. Without PyOpenCL they are :class:`ClEvent` objects, which hold a
-reference the same way and expose ``int_ptr``.
+Coming out (see ``Resource._events_out``), a holder gets back the very event
+objects its predecessor handed over, as with katsdpsigproc, where those hold
+their own reference; any other address becomes a ``pyopencl.Event`` holding
+its own reference (``Event.from_int_ptr(address, retain=True)``), which stays
+valid after the library has let go of its own and which PyOpenCL accepts in
+``wait_for=``; without PyOpenCL, a :class:`ClEvent`, which holds a reference
+the same way and exposes ``int_ptr``.
 """
 
 import ctypes
+import sys
 
 from . import _capi
 
@@ -61,22 +65,42 @@ def _factory():
     return _make
 
 
-def addresses(events):
-    """The cl_event addresses of an iterable of events (None: no events)."""
+def _holds_reference(event):
+    """True for event objects known to keep their cl_event alive."""
+    if isinstance(event, ClEvent):
+        return True
+    pyopencl = sys.modules.get("pyopencl")
+    return pyopencl is not None and isinstance(event, pyopencl.Event)
+
+
+def _one(event):
+    if isinstance(event, int) and not isinstance(event, bool):
+        return event, None
+    if isinstance(event, ctypes.c_void_p):
+        return event.value or 0, None
+    inner = getattr(event, "_pyopencl_event", None)  # katsdpsigproc.opencl.Event
+    if inner is not None and hasattr(inner, "int_ptr"):
+        return inner.int_ptr, event if _holds_reference(inner) else None
+    if hasattr(event, "int_ptr"):
+        return event.int_ptr, event if _holds_reference(event) else None
+    raise TypeError("an event must be a pyopencl.Event, a katsdpsigproc.opencl.Event, an object "
+                    f"with int_ptr, or a cl_event address (int), not {type(event).__name__}")
+
+
+def unpack(events):
+    """[(address, object)] for an iterable of events (None: no events).
+
+    The object is the event itself where it holds a reference to its
+    cl_event (so it can be handed to the next holder as it is), else None.
+    """
     if events is None:
         return []
-    out = []
-    for event in events:
-        if isinstance(event, int) and not isinstance(event, bool):
-            out.append(event)
-        elif isinstance(event, ctypes.c_void_p):
-            out.append(event.value or 0)
-        elif hasattr(event, "int_ptr"):
-            out.append(event.int_ptr)
-        else:
-            raise TypeError("an event must be a pyopencl.Event, an object with int_ptr, or a "
-                            f"cl_event address (int), not {type(event).__name__}")
-    return out
+    return [_one(event) for event in events]
+
+
+def addresses(events):
+    """The cl_event addresses of an iterable of events (None: no events)."""
+    return [address for address, _ in unpack(events)]
 
 
 def wrap(pointers):

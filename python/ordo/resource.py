@@ -28,8 +28,10 @@ them; a dropped allocation is released instead of blocking its successors
 for ever (with a warning on this module's logger); cancelling a wait never
 costs an allocation its place.
 
-Events may be ``pyopencl.Event`` objects, objects with an ``int_ptr``
-attribute, or raw cl_event addresses (ints). Events handed back are
+Events may be ``pyopencl.Event`` objects, ``katsdpsigproc.opencl.Event``
+objects, objects with an ``int_ptr`` attribute, or raw cl_event addresses
+(ints). ``wait()`` hands back the very event objects the previous holder
+passed to ``ready()``, as katsdpsigproc does; raw addresses come back as
 ``pyopencl.Event`` objects holding their own reference (or
 :class:`ordo.ClEvent` without PyOpenCL), ready for ``wait_for=``.
 """
@@ -38,6 +40,7 @@ import asyncio
 import collections
 import ctypes
 import logging
+import threading
 
 from . import _bridge, _capi, _events
 
@@ -51,6 +54,10 @@ _DROPPED = "Resource allocation was garbage-collected without being made ready"
 # ordo.FailedError carrying its message.
 _FAILURES_KEPT = 64
 _USER_STATUSES = 1 << 20
+# How many handed-over event objects a resource remembers for the next
+# holder (the ones not yet collected by it); beyond that, the next holder
+# gets new pyopencl.Event objects for the same cl_events.
+_EVENTS_KEPT = 256
 
 
 def _message_of(exc):
@@ -146,7 +153,7 @@ class ResourceAllocation:
             events = _capi.poll_ticket(self._ticket)
             if events is not None:
                 grant = _bridge.get_loop(self._resource._loop).create_future()
-                grant.set_result(_events.wrap(events))
+                grant.set_result(self._resource._events_out(events))
                 self._grant = grant
                 return grant
         handle = _capi.new_handle(_capi.ordo_ticket_grant_future, _capi.ordo_future, self._ticket)
@@ -167,7 +174,9 @@ class ResourceAllocation:
         A second call raises :class:`ordo.InvalidStateError` (which is an
         :class:`asyncio.InvalidStateError`).
         """
-        array, count = _capi.events_array(_events.addresses(events))
+        given = _events.unpack(events)
+        array, count = _capi.events_array([address for address, _ in given])
+        self._resource._events_in(given)  # before the next holder can be granted
         _capi.ordo_ticket_ready(self._ticket, array, count)
         self._released = True
 
@@ -231,6 +240,8 @@ class Resource:
         self._loop = loop
         self._failures = collections.OrderedDict()
         self._next_failure = 0
+        self._handed = collections.OrderedDict()
+        self._lock = threading.Lock()
         encoded = None if name is None else str(name).encode("utf-8", "replace")
         # The library holds the value's address; this object (and every
         # allocation, through it) holds the value.
@@ -255,9 +266,31 @@ class Resource:
             self._failures.popitem(last=False)
         return status, message
 
+    def _events_in(self, given):
+        """Remembers the event objects a holder handed over (those that hold
+        their own reference), so that the next holder gets them back as they
+        are."""
+        with self._lock:
+            for address, event in given:
+                if event is not None:
+                    self._handed[address] = event
+                    self._handed.move_to_end(address)
+            while len(self._handed) > _EVENTS_KEPT:
+                self._handed.popitem(last=False)
+
+    def _events_out(self, addresses):
+        """The event objects for the addresses of a grant: those handed over
+        (then forgotten: only the next holder gets them), else new wrappers."""
+        with self._lock:
+            known = [self._handed.get(address) for address in addresses]
+            for address in addresses:
+                self._handed.pop(address, None)
+        return [event if event is not None else _events.wrap([address])[0]
+                for address, event in zip(addresses, known)]
+
     def _grant_result(self, handle, status):
         if status == _capi.OK:
-            return _events.wrap(_capi.future_events(handle))
+            return self._events_out(_capi.future_events(handle))
         status, message, error = _capi.future_failure(handle)
         known = self._failures.get(status)
         if known is not None and known[0] == message:

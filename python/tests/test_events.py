@@ -129,7 +129,7 @@ async def test_without_pyopencl_events_come_back_as_cl_events(context, monkeypat
     event = completed_user_event(context)
     r = resource.Resource(None)
     a, b = r.acquire(), r.acquire()
-    a.ready([event])
+    a.ready([event.int_ptr])  # a raw address: the binding makes the object
     (got,) = await within(b.wait())
     assert isinstance(got, ordo.ClEvent) and got.int_ptr == event.int_ptr
     assert event.reference_count >= 2  # ClEvent holds its own reference

@@ -97,6 +97,39 @@ async def test_raw_addresses_are_accepted_and_pyopencl_events_come_back(context)
     b.ready(events)
 
 
+async def test_the_next_holder_gets_the_very_event_objects(context):
+    r = resource.Resource(None)
+    a, b, c = r.acquire(), r.acquire(), r.acquire()
+    handed = [completed_user_event(context), completed_user_event(context)]
+    a.ready(handed)
+    got = await within(b.wait())
+    assert got == handed and all(x is y for x, y in zip(got, handed))
+    b.ready([handed[0].int_ptr])  # an address: c gets a new object for it
+    (again,) = await within(c.wait())
+    assert again is not handed[0] and again.int_ptr == handed[0].int_ptr
+    c.ready()
+
+
+class KatsdpsigprocStyleEvent:
+    """What katsdpsigproc.opencl.Event looks like: a wrapper of a pyopencl.Event."""
+
+    def __init__(self, pyopencl_event):
+        self._pyopencl_event = pyopencl_event
+
+
+async def test_katsdpsigproc_style_events_pass_through(context, queue):
+    r = resource.Resource(None)
+    a, b = r.acquire(), r.acquire()
+    marker = KatsdpsigprocStyleEvent(cl.enqueue_marker(queue))
+    a.ready([marker])
+    (got,) = await within(b.wait())
+    assert got is marker
+    await within(b.wait_events())  # its cl_event is waited for through the wrapper
+    assert marker._pyopencl_event.command_execution_status == \
+        cl.command_execution_status.COMPLETE
+    b.ready([got])
+
+
 async def test_ready_retains_events_and_every_reference_comes_back(context):
     event = user_event(context)
     assert event.reference_count == 1
