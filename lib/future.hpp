@@ -78,6 +78,15 @@ public:
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
             destroy();
     }
+    // Adds a reference unless the last one is already gone (diagnostics).
+    bool try_retain() noexcept {
+        uint32_t n = refs_.load(std::memory_order_relaxed);
+        while (n != 0)
+            if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                            std::memory_order_relaxed))
+                return true;
+        return false;
+    }
 
     State state() const noexcept {
         return static_cast<State>(state_.load(std::memory_order_acquire) & kStateMask);

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <utility>
@@ -28,11 +29,12 @@ inline constexpr uint32_t kDeadTag = 0xdead0000u;
 template <class T>
 class Pool {
 public:
+    // While a slot is free, its storage holds the free list's link.
     struct Slot {
         std::atomic<uint32_t> tag{kDeadTag};
-        Slot *next_free = nullptr; // valid only while the slot is free
         alignas(T) unsigned char storage[sizeof(T)];
     };
+    static_assert(sizeof(T) >= sizeof(Slot *));
 
     template <class... Args>
     static T *create(Args &&...args) {
@@ -61,6 +63,15 @@ public:
     }
 
 private:
+    static Slot *next_of(const Slot *s) noexcept {
+        Slot *next;
+        std::memcpy(&next, s->storage, sizeof next);
+        return next;
+    }
+    static void set_next(Slot *s, Slot *next) noexcept {
+        std::memcpy(s->storage, &next, sizeof next);
+    }
+
     static constexpr size_t kThreadCache = 64;
     static constexpr size_t kGlobalCap = 4096;
 
@@ -81,7 +92,7 @@ private:
         ~Cache() {
             cache_dead() = true;
             while (head != nullptr) {
-                Slot *s = std::exchange(head, head->next_free);
+                Slot *s = std::exchange(head, next_of(head));
                 give_global(s);
             }
         }
@@ -104,23 +115,23 @@ private:
         Cache &c = cache();
         if (c.head != nullptr) {
             --c.count;
-            return std::exchange(c.head, c.head->next_free);
+            return std::exchange(c.head, next_of(c.head));
         }
         {
             Global &g = global();
             std::lock_guard lock(g.mutex);
             // Refill half a cache at once to amortise the lock.
             while (g.head != nullptr && c.count < kThreadCache / 2) {
-                Slot *s = std::exchange(g.head, g.head->next_free);
+                Slot *s = std::exchange(g.head, next_of(g.head));
                 --g.count;
-                s->next_free = c.head;
+                set_next(s, c.head);
                 c.head = s;
                 ++c.count;
             }
         }
         if (c.head != nullptr) {
             --c.count;
-            return std::exchange(c.head, c.head->next_free);
+            return std::exchange(c.head, next_of(c.head));
         }
         return new Slot;
     }
@@ -132,7 +143,7 @@ private:
         }
         Cache &c = cache();
         if (c.count < kThreadCache) {
-            slot->next_free = c.head;
+            set_next(slot, c.head);
             c.head = slot;
             ++c.count;
             return;
@@ -145,7 +156,7 @@ private:
         {
             std::lock_guard lock(g.mutex);
             if (g.count < kGlobalCap) {
-                slot->next_free = g.head;
+                set_next(slot, g.head);
                 g.head = slot;
                 ++g.count;
                 return;
