@@ -125,11 +125,13 @@ T *retire(H *handle, const char *argument) {
     if (handle == nullptr)
         return nullptr;
     auto *slot = reinterpret_cast<typename Pool<T>::Slot *>(handle);
-    uint32_t expected = Kind<T>::tag;
-    if (!slot->tag.compare_exchange_strong(expected, kDeadTag, std::memory_order_acq_rel))
+    // No compare-exchange: a handle must not be used by another thread while
+    // it is destroyed (ordo.h), so a load and a store suffice.
+    if (slot->tag.load(std::memory_order_acquire) != Kind<T>::tag)
         throw Error(ORDO_ERROR_INVALID_HANDLE,
                     std::string(argument) + " is not a live " + Kind<T>::name +
                         " (destroyed twice, or a handle of another kind)");
+    slot->tag.store(kDeadTag, std::memory_order_release);
     return Pool<T>::object_of(slot);
 }
 

@@ -139,6 +139,11 @@ protected:
     // begin_completion() wins the right to complete (false: already done),
     // then the caller fills events_/failure_ and calls publish().
     bool begin_completion() noexcept;
+    // complete() for a caller that knows nobody else can complete this future.
+    void complete_owned(EventList events) noexcept {
+        events_ = std::move(events);
+        publish(kDone);
+    }
     void publish(State final_state) noexcept;
 
     EventList events_;     // DONE: the result; before completion: free for subclasses

@@ -86,33 +86,44 @@ private:
         return *g;
     }
 
+    // The thread's cache. Plain data in initial-exec TLS, so that reaching
+    // it costs one instruction even in a shared library (a few hundred bytes
+    // of static TLS in all, which dlopen can always provide). A flusher with
+    // a destructor is registered the first time the cache holds a slot: at
+    // thread exit it hands the slots to the global list.
     struct Cache {
-        Slot *head = nullptr;
-        size_t count = 0;
-        ~Cache() {
-            cache_dead() = true;
-            while (head != nullptr) {
-                Slot *s = std::exchange(head, next_of(head));
-                give_global(s);
-            }
-        }
+        Slot *head;
+        size_t count;
+        bool flusher;
+        bool dead; // after thread exit began: bypass the cache
     };
-    static Cache &cache() {
-        thread_local Cache c;
+    static Cache &cache() noexcept {
+        static thread_local Cache c __attribute__((tls_model("initial-exec"))) = {nullptr, 0,
+                                                                                  false, false};
         return c;
     }
-    // Set once this thread's cache is destroyed (thread exit); objects freed
-    // by later thread-exit destructors then go to the global list.
-    static bool &cache_dead() {
-        thread_local bool dead = false;
-        return dead;
+    struct Flusher {
+        ~Flusher() {
+            Cache &c = cache();
+            c.dead = true;
+            while (c.head != nullptr) {
+                Slot *s = std::exchange(c.head, next_of(c.head));
+                give_global(s);
+            }
+            c.count = 0;
+        }
+    };
+    static void register_flusher(Cache &c) {
+        static thread_local Flusher flusher;
+        (void)&flusher;
+        c.flusher = true;
     }
 
     static Slot *take() {
         maybe_fail_allocation();
-        if (cache_dead()) [[unlikely]]
-            return new Slot;
         Cache &c = cache();
+        if (c.dead) [[unlikely]]
+            return new Slot;
         if (c.head != nullptr) {
             --c.count;
             return std::exchange(c.head, next_of(c.head));
@@ -137,12 +148,15 @@ private:
     }
 
     static void give(Slot *slot) noexcept {
-        if (cache_dead()) [[unlikely]] {
-            give_global(slot);
-            return;
-        }
         Cache &c = cache();
-        if (c.count < kThreadCache) {
+        if (!c.flusher && !c.dead) [[unlikely]] {
+            try {
+                register_flusher(c);
+            } catch (...) {
+                c.dead = true; // cannot register: never cache on this thread
+            }
+        }
+        if (!c.dead && c.count < kThreadCache) {
             set_next(slot, c.head);
             c.head = slot;
             ++c.count;

@@ -77,6 +77,12 @@ Ref<Future> Ticket::grant_for_walk() const noexcept {
 }
 
 void Ticket::drop_grant() noexcept {
+    // Only diagnostics walk from one ticket to its grant, and only tickets in
+    // their side table (kHasInfo, set by the holder) can be reached.
+    if (!(flags_.load(std::memory_order_acquire) & kHasInfo)) {
+        grant_.reset();
+        return;
+    }
     Ref<Future> dropped;
     {
         std::lock_guard lock(link_mutex_);
@@ -297,8 +303,11 @@ void Ticket::resolve(Future &g, bool seen) noexcept {
     if (group_ != nullptr) {
         complete(EventList{});
         group_->member_done(std::move(out));
+    } else if (out.failure) {
+        fail(std::move(out.failure));
     } else {
-        finish(std::move(out));
+        // The one release owns the completion: no need to race for it.
+        complete_owned(std::move(out.events));
     }
     uint32_t f = flags_.fetch_or(kResolved, std::memory_order_acq_rel);
     if (f & kHolderGone)
