@@ -5,8 +5,10 @@
 #include "../lib/error.hpp"
 #include "../lib/future.hpp"
 #include "../lib/job_queue.hpp"
+#include "../lib/multi_ticket.hpp"
 #include "../lib/pool.hpp"
 #include "../lib/resource.hpp"
+#include "../lib/ring.hpp"
 
 #include <ordo/ordo.h>
 
@@ -38,6 +40,8 @@ inline constexpr uint32_t kTicketTag = 0x4f54434b;   // "OTCK"
 inline constexpr uint32_t kFutureTag = 0x4f465554;   // "OFUT"
 inline constexpr uint32_t kPromiseTag = 0x4f50524d;  // "OPRM"
 inline constexpr uint32_t kJobQueueTag = 0x4f4a4f42; // "OJOB"
+inline constexpr uint32_t kMultiTag = 0x4f4d4c54;    // "OMLT"
+inline constexpr uint32_t kRingTag = 0x4f52494e;     // "ORIN"
 
 template <class T>
 struct Kind;
@@ -67,6 +71,26 @@ struct Kind<JobQueueHandle> {
     static constexpr uint32_t tag = kJobQueueTag;
     static constexpr const char *name = "ordo_job_queue";
 };
+
+template <>
+struct Kind<MultiTicket> {
+    static constexpr uint32_t tag = kMultiTag;
+    static constexpr const char *name = "ordo_multi_ticket";
+};
+template <>
+struct Kind<Ring> {
+    static constexpr uint32_t tag = kRingTag;
+    static constexpr const char *name = "ordo_ring";
+};
+
+inline Mode mode_of(int mode) {
+    if (mode == ORDO_EXCLUSIVE)
+        return Mode::kExclusive;
+    if (mode == ORDO_SHARED)
+        return Mode::kShared;
+    throw Error(ORDO_ERROR_INVALID_ARGUMENT,
+                "mode " + std::to_string(mode) + " is neither ORDO_EXCLUSIVE nor ORDO_SHARED");
+}
 
 // Stores the message for ordo_last_error_message() and returns status.
 int set_last_error(int status, const char *message) noexcept;
@@ -101,11 +125,13 @@ T *retire(H *handle, const char *argument) {
     if (handle == nullptr)
         return nullptr;
     auto *slot = reinterpret_cast<typename Pool<T>::Slot *>(handle);
-    uint32_t expected = Kind<T>::tag;
-    if (!slot->tag.compare_exchange_strong(expected, kDeadTag, std::memory_order_acq_rel))
+    // No compare-exchange: a handle must not be used by another thread while
+    // it is destroyed (ordo.h), so a load and a store suffice.
+    if (slot->tag.load(std::memory_order_acquire) != Kind<T>::tag)
         throw Error(ORDO_ERROR_INVALID_HANDLE,
                     std::string(argument) + " is not a live " + Kind<T>::name +
                         " (destroyed twice, or a handle of another kind)");
+    slot->tag.store(kDeadTag, std::memory_order_release);
     return Pool<T>::object_of(slot);
 }
 
@@ -135,6 +161,17 @@ inline int report(int status, const Failure *failure) noexcept {
     if (status == ORDO_ERROR_TIMEOUT)
         return set_last_error(status, "the deadline passed before the wait ended");
     return set_last_error(status, failure != nullptr ? failure->message().c_str() : "failed");
+}
+
+// Copies a wait's events to the caller's out parameters, or reports its failure.
+inline int report_wait(const WaitResult &result, const cl_event **events, size_t *num_events) {
+    if (result.status == ORDO_OK) {
+        if (events != nullptr)
+            *events = result.events->empty() ? nullptr : result.events->data();
+        if (num_events != nullptr)
+            *num_events = result.events->size();
+    }
+    return report(result.status, result.failure.get());
 }
 
 // The exception barrier around every C entry point.

@@ -1,23 +1,12 @@
 // Resources and tickets.
 #include "handles.hpp"
 
+#include "../lib/diagnostics.hpp"
+
 namespace ordo::capi {
 
 ordo_future new_future_handle(Ref<Future> future);
 
-namespace {
-
-int report_wait(const WaitResult &result, const cl_event **events, size_t *num_events) {
-    if (result.status == ORDO_OK) {
-        if (events != nullptr)
-            *events = result.events->empty() ? nullptr : result.events->data();
-        if (num_events != nullptr)
-            *num_events = result.events->size();
-    }
-    return report(result.status, result.failure.get());
-}
-
-} // namespace
 } // namespace ordo::capi
 
 using namespace ordo::capi;
@@ -48,6 +37,15 @@ ORDO_API int ordo_resource_acquire(ordo_resource resource, ordo_ticket *out) {
         ResourceHandle &r = lookup<ResourceHandle>(resource, "resource");
         require(out, "out");
         *out = publish<Ticket, ordo_ticket_s>(r.resource->acquire().detach());
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_resource_acquire_shared(ordo_resource resource, ordo_ticket *out) {
+    return guarded([&] {
+        ResourceHandle &r = lookup<ResourceHandle>(resource, "resource");
+        require(out, "out");
+        *out = publish<Ticket, ordo_ticket_s>(r.resource->acquire(Mode::kShared).detach());
         return ORDO_OK;
     });
 }
@@ -97,6 +95,30 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
                 clReleaseEvent(made);
         }
         return report(result.status, result.failure.get());
+    });
+}
+
+ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
+                                               cl_event *barrier) {
+    return guarded([&] {
+        Ticket &t = lookup<Ticket>(ticket, "ticket");
+        cl_event made = nullptr;
+        t.enqueue_wait_deferred(queue, &made);
+        if (barrier != nullptr)
+            *barrier = made;
+        else
+            clReleaseEvent(made);
+        return ORDO_OK;
+    });
+}
+
+ORDO_API int ordo_ticket_set_name(ordo_ticket ticket, const char *name) {
+    return guarded([&] {
+        Ticket &t = lookup<Ticket>(ticket, "ticket");
+        if (t.holder_gone())
+            throw Error(ORDO_ERROR_INVALID_HANDLE, "ticket is being destroyed");
+        set_ticket_name(t, name != nullptr ? name : "");
+        return ORDO_OK;
     });
 }
 

@@ -16,6 +16,13 @@ inline Deadline now_ns() noexcept {
     return static_cast<Deadline>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// A cheaper clock with a resolution of a few milliseconds, for diagnostics.
+inline int64_t coarse_now_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 inline Deadline deadline_after(int64_t timeout_ns) noexcept {
     Deadline now = now_ns();
     if (timeout_ns > 0 && now > kNever - timeout_ns)

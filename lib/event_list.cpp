@@ -11,33 +11,8 @@
 namespace ordo::detail {
 
 bool &in_cl_callback() noexcept {
-    thread_local bool flag = false;
+    static thread_local bool flag __attribute__((tls_model("initial-exec"))) = false;
     return flag;
-}
-
-EventList::EventList(EventList &&other) noexcept
-    : size_(std::exchange(other.size_, 0)), cap_(std::exchange(other.cap_, 1)) {
-    if (cap_ <= 1)
-        one_ = std::exchange(other.one_, nullptr);
-    else
-        many_ = std::exchange(other.many_, nullptr);
-    other.one_ = nullptr;
-}
-
-EventList &EventList::operator=(EventList &&other) noexcept {
-    if (this != &other) {
-        clear();
-        if (cap_ > 1)
-            std::free(many_);
-        size_ = std::exchange(other.size_, 0);
-        cap_ = std::exchange(other.cap_, 1);
-        if (cap_ <= 1)
-            one_ = std::exchange(other.one_, nullptr);
-        else
-            many_ = std::exchange(other.many_, nullptr);
-        other.one_ = nullptr;
-    }
-    return *this;
 }
 
 void EventList::reserve(size_t n) {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace ordo::detail {
 
@@ -29,9 +30,24 @@ private:
 class EventList {
 public:
     EventList() noexcept = default;
-    ~EventList() { clear(); }
-    EventList(EventList &&other) noexcept;
-    EventList &operator=(EventList &&other) noexcept;
+    ~EventList() {
+        if (size_ != 0 || cap_ > 1) [[unlikely]]
+            clear();
+    }
+    EventList(EventList &&other) noexcept
+        : size_(std::exchange(other.size_, 0)), cap_(std::exchange(other.cap_, 1)) {
+        one_ = std::exchange(other.one_, nullptr); // the union's whole pointer
+    }
+    EventList &operator=(EventList &&other) noexcept {
+        if (this != &other) {
+            if (size_ != 0 || cap_ > 1) [[unlikely]]
+                clear();
+            size_ = std::exchange(other.size_, 0);
+            cap_ = std::exchange(other.cap_, 1);
+            one_ = std::exchange(other.one_, nullptr);
+        }
+        return *this;
+    }
     EventList(const EventList &) = delete;
     EventList &operator=(const EventList &) = delete;
 

@@ -63,9 +63,6 @@ bool Future::begin_completion() noexcept {
 }
 
 void Future::publish(State final_state) noexcept {
-    // Callbacks may drop the last outside reference (a successor releasing
-    // its grant): keep this alive until they have run.
-    retain();
     // seq_cst pairs with fd(): at least one side sees the other.
     uint32_t old = state_.exchange(final_state, std::memory_order_seq_cst);
     if (old & kWaiters)
@@ -73,6 +70,14 @@ void Future::publish(State final_state) noexcept {
     int fd = fd_.load(std::memory_order_seq_cst);
     if (fd >= 0)
         eventfd_write(fd, 1);
+    // No callback registered: close the list, and that is all.
+    Callback *none = nullptr;
+    if (callbacks_.compare_exchange_strong(none, kClosed, std::memory_order_acq_rel,
+                                           std::memory_order_acquire))
+        return;
+    // Callbacks may drop the last outside reference (a successor releasing
+    // its grant): keep this alive until they have run.
+    retain();
     run_callbacks();
     release();
 }

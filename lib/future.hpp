@@ -78,6 +78,15 @@ public:
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
             destroy();
     }
+    // Adds a reference unless the last one is already gone (diagnostics).
+    bool try_retain() noexcept {
+        uint32_t n = refs_.load(std::memory_order_relaxed);
+        while (n != 0)
+            if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                            std::memory_order_relaxed))
+                return true;
+        return false;
+    }
 
     State state() const noexcept {
         return static_cast<State>(state_.load(std::memory_order_acquire) & kStateMask);
@@ -130,6 +139,11 @@ protected:
     // begin_completion() wins the right to complete (false: already done),
     // then the caller fills events_/failure_ and calls publish().
     bool begin_completion() noexcept;
+    // complete() for a caller that knows nobody else can complete this future.
+    void complete_owned(EventList events) noexcept {
+        events_ = std::move(events);
+        publish(kDone);
+    }
     void publish(State final_state) noexcept;
 
     EventList events_;     // DONE: the result; before completion: free for subclasses

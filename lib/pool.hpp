@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <utility>
@@ -28,11 +29,12 @@ inline constexpr uint32_t kDeadTag = 0xdead0000u;
 template <class T>
 class Pool {
 public:
+    // While a slot is free, its storage holds the free list's link.
     struct Slot {
         std::atomic<uint32_t> tag{kDeadTag};
-        Slot *next_free = nullptr; // valid only while the slot is free
         alignas(T) unsigned char storage[sizeof(T)];
     };
+    static_assert(sizeof(T) >= sizeof(Slot *));
 
     template <class... Args>
     static T *create(Args &&...args) {
@@ -61,6 +63,15 @@ public:
     }
 
 private:
+    static Slot *next_of(const Slot *s) noexcept {
+        Slot *next;
+        std::memcpy(&next, s->storage, sizeof next);
+        return next;
+    }
+    static void set_next(Slot *s, Slot *next) noexcept {
+        std::memcpy(s->storage, &next, sizeof next);
+    }
+
     static constexpr size_t kThreadCache = 64;
     static constexpr size_t kGlobalCap = 4096;
 
@@ -75,64 +86,78 @@ private:
         return *g;
     }
 
+    // The thread's cache. Plain data in initial-exec TLS, so that reaching
+    // it costs one instruction even in a shared library (a few hundred bytes
+    // of static TLS in all, which dlopen can always provide). A flusher with
+    // a destructor is registered the first time the cache holds a slot: at
+    // thread exit it hands the slots to the global list.
     struct Cache {
-        Slot *head = nullptr;
-        size_t count = 0;
-        ~Cache() {
-            cache_dead() = true;
-            while (head != nullptr) {
-                Slot *s = std::exchange(head, head->next_free);
-                give_global(s);
-            }
-        }
+        Slot *head;
+        size_t count;
+        bool flusher;
+        bool dead; // after thread exit began: bypass the cache
     };
-    static Cache &cache() {
-        thread_local Cache c;
+    static Cache &cache() noexcept {
+        static thread_local Cache c __attribute__((tls_model("initial-exec"))) = {nullptr, 0,
+                                                                                  false, false};
         return c;
     }
-    // Set once this thread's cache is destroyed (thread exit); objects freed
-    // by later thread-exit destructors then go to the global list.
-    static bool &cache_dead() {
-        thread_local bool dead = false;
-        return dead;
+    struct Flusher {
+        ~Flusher() {
+            Cache &c = cache();
+            c.dead = true;
+            while (c.head != nullptr) {
+                Slot *s = std::exchange(c.head, next_of(c.head));
+                give_global(s);
+            }
+            c.count = 0;
+        }
+    };
+    static void register_flusher(Cache &c) {
+        static thread_local Flusher flusher;
+        (void)&flusher;
+        c.flusher = true;
     }
 
     static Slot *take() {
         maybe_fail_allocation();
-        if (cache_dead()) [[unlikely]]
-            return new Slot;
         Cache &c = cache();
+        if (c.dead) [[unlikely]]
+            return new Slot;
         if (c.head != nullptr) {
             --c.count;
-            return std::exchange(c.head, c.head->next_free);
+            return std::exchange(c.head, next_of(c.head));
         }
         {
             Global &g = global();
             std::lock_guard lock(g.mutex);
             // Refill half a cache at once to amortise the lock.
             while (g.head != nullptr && c.count < kThreadCache / 2) {
-                Slot *s = std::exchange(g.head, g.head->next_free);
+                Slot *s = std::exchange(g.head, next_of(g.head));
                 --g.count;
-                s->next_free = c.head;
+                set_next(s, c.head);
                 c.head = s;
                 ++c.count;
             }
         }
         if (c.head != nullptr) {
             --c.count;
-            return std::exchange(c.head, c.head->next_free);
+            return std::exchange(c.head, next_of(c.head));
         }
         return new Slot;
     }
 
     static void give(Slot *slot) noexcept {
-        if (cache_dead()) [[unlikely]] {
-            give_global(slot);
-            return;
-        }
         Cache &c = cache();
-        if (c.count < kThreadCache) {
-            slot->next_free = c.head;
+        if (!c.flusher && !c.dead) [[unlikely]] {
+            try {
+                register_flusher(c);
+            } catch (...) {
+                c.dead = true; // cannot register: never cache on this thread
+            }
+        }
+        if (!c.dead && c.count < kThreadCache) {
+            set_next(slot, c.head);
             c.head = slot;
             ++c.count;
             return;
@@ -145,7 +170,7 @@ private:
         {
             std::lock_guard lock(g.mutex);
             if (g.count < kGlobalCap) {
-                slot->next_free = g.head;
+                set_next(slot, g.head);
                 g.head = slot;
                 ++g.count;
                 return;

@@ -1,17 +1,32 @@
 #include "resource.hpp"
 
+#include "diagnostics.hpp"
 #include "error.hpp"
+#include "trace.hpp"
+
 #include "pool.hpp"
+#include <algorithm>
 
 namespace ordo::detail {
 
 Resource::Resource(void *value, std::string name) : value_(value), name_(std::move(name)) {
     Ref<Future> first = Future::make_done();
     check_packable(first.get());
+    register_resource(this);
     tail_.store(pack(first.detach(), false, 0), std::memory_order_relaxed);
 }
 
+bool Resource::try_retain() noexcept {
+    uint32_t n = refs_.load(std::memory_order_relaxed);
+    while (n != 0)
+        if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                        std::memory_order_relaxed))
+            return true;
+    return false;
+}
+
 Resource::~Resource() {
+    unregister_resource(this);
     uint64_t word = tail_.load(std::memory_order_acquire);
     Future *last = pointer_of(word);
     if (is_group(word))
@@ -31,7 +46,41 @@ void Resource::check_packable(const void *p) {
 }
 
 Ref<Ticket> Resource::acquire(Mode mode) {
-    return mode == Mode::kShared ? acquire_shared() : acquire_exclusive();
+    Ref<Ticket> ticket = mode == Mode::kShared ? acquire_shared() : acquire_exclusive();
+    if (diagnostics_enabled()) [[unlikely]]
+        register_ticket(*ticket);
+    if (tracing()) [[unlikely]]
+        trace(TraceKind::kAcquire, *ticket);
+    return ticket;
+}
+
+std::vector<Ref<Ticket>> Resource::acquire_all(const std::vector<Resource *> &resources,
+                                               const std::vector<Mode> &modes) {
+    std::vector<Resource *> order(resources);
+    std::sort(order.begin(), order.end());
+    if (std::adjacent_find(order.begin(), order.end()) != order.end())
+        throw Error(ORDO_ERROR_INVALID_ARGUMENT, "the same resource appears twice");
+    std::vector<Ref<Ticket>> tickets;
+    tickets.reserve(resources.size());
+    for (Resource *r : order)
+        r->multi_mutex_.lock();
+    try {
+        for (size_t i = 0; i < resources.size(); ++i)
+            tickets.push_back(resources[i]->acquire(modes[i]));
+    } catch (...) {
+        for (Resource *r : order)
+            r->multi_mutex_.unlock();
+        // Places already taken are given up: their successors are granted as
+        // if they had never been taken.
+        for (auto &t : tickets) {
+            t->cancel_place();
+            t->drop_holder(false);
+        }
+        throw;
+    }
+    for (Resource *r : order)
+        r->multi_mutex_.unlock();
+    return tickets;
 }
 
 Ref<Ticket> Resource::acquire_exclusive() {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ordo::detail {
 
@@ -27,9 +28,20 @@ public:
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
             delete this;
     }
+    // Adds a reference unless the last one is already gone (diagnostics).
+    bool try_retain() noexcept;
 
     // A new ticket; the returned reference is the holder's.
     Ref<Ticket> acquire(Mode mode = Mode::kExclusive);
+
+    // Tickets on several resources at once, atomically with respect to other
+    // acquire_all calls: two calls on overlapping resources never interleave
+    // their places (each resource's multi-acquire lock is taken in address
+    // order). A plain acquire running concurrently may land between them,
+    // which cannot deadlock (it holds one resource). Throws
+    // Error(ORDO_ERROR_INVALID_ARGUMENT) if a resource appears twice.
+    static std::vector<Ref<Ticket>> acquire_all(const std::vector<Resource *> &resources,
+                                                const std::vector<Mode> &modes);
 
     void *value() const noexcept { return value_; }
     const std::string &name() const noexcept { return name_; }
@@ -61,6 +73,7 @@ private:
     Ref<Ticket> acquire_shared();
 
     std::atomic<uint32_t> refs_{1};
+    SmallMutex multi_mutex_;     // serialises acquire_all calls that include this
     std::atomic<uint64_t> tail_; // owns one reference to the future it points at
     void *const value_;
     const std::string name_;

@@ -1,12 +1,17 @@
 #include "ticket.hpp"
 
+#include "device_wait.hpp"
+#include "diagnostics.hpp"
 #include "error.hpp"
 #include "event_wait.hpp"
 #include "log.hpp"
 #include "pool.hpp"
 #include "resource.hpp"
+#include "trace.hpp"
 
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <vector>
 
 namespace ordo::detail {
@@ -53,29 +58,36 @@ private:
     Ref<Ticket> ticket_;
 };
 
-// Completes a user event of the queue's context once foreign events complete.
-struct Bridge : Callback {
-    cl_event user_event;
-};
-
-void finish_bridge(Callback *cb, Future &done) noexcept {
-    auto *bridge = static_cast<Bridge *>(cb);
-    cl_int status = CL_COMPLETE;
-    if (done.state() == Future::kFailed) {
-        status = done.failure().cl_status() < 0 ? done.failure().cl_status() : -1;
-    }
-    clSetUserEventStatus(bridge->user_event, status);
-    EventList::adopt(bridge->user_event); // drops our reference, never on a callback thread
-    delete bridge;
-}
-
 } // namespace
 
-Ticket::Ticket(Resource &resource, Mode mode) noexcept : mode_(mode), resource_(&resource) {}
+Ticket::Ticket(Resource &resource, Mode mode) noexcept
+    : flags_(mode == Mode::kShared ? kShared : 0), acquired_at_(coarse_now_ns()),
+      resource_(&resource) {}
 
 Ticket::~Ticket() {
+    if (flags_.load(std::memory_order_relaxed) & kHasInfo)
+        forget_ticket_info(this);
     if (group_ != nullptr)
         group_->release();
+}
+
+Ref<Future> Ticket::grant_for_walk() const noexcept {
+    std::lock_guard lock(link_mutex_);
+    return grant_;
+}
+
+void Ticket::drop_grant() noexcept {
+    // Only diagnostics walk from one ticket to its grant, and only tickets in
+    // their side table (kHasInfo, set by the holder) can be reached.
+    if (!(flags_.load(std::memory_order_acquire) & kHasInfo)) {
+        grant_.reset();
+        return;
+    }
+    Ref<Future> dropped;
+    {
+        std::lock_guard lock(link_mutex_);
+        dropped.swap(grant_);
+    }
 }
 
 void Ticket::destroy() noexcept {
@@ -88,18 +100,39 @@ Future &Ticket::grant() const {
     return *grant_;
 }
 
-void Ticket::mark_seen() noexcept {
-    if (!(flags_.load(std::memory_order_relaxed) & kSeen))
-        flags_.fetch_or(kSeen, std::memory_order_acq_rel);
+int Ticket::blocking_wait(Future &f, Deadline deadline) {
+    int64_t threshold = wait_warning();
+    std::optional<HostWaitScope> scope;
+    if (threshold > 0 || diagnostics_enabled())
+        scope.emplace(*this);
+    if (tracing())
+        trace(TraceKind::kWaitBegin, *this);
+    int status;
+    Deadline warn_at = threshold > 0 ? deadline_after(threshold) : kNever;
+    if (warn_at < deadline && (status = f.wait(warn_at)) != ORDO_ERROR_TIMEOUT) {
+        // Done before the warning was due.
+    } else {
+        if (warn_at < deadline)
+            log(ORDO_LOG_WARNING, "a holder has waited %.1f ms on resource \"%s\":\n%s",
+                threshold / 1e6, resource_->name().c_str(), dump(resource_.get()).c_str());
+        status = f.wait(deadline);
+    }
+    if (tracing())
+        trace(TraceKind::kWaitEnd, *this);
+    return status;
 }
 
 WaitResult Ticket::wait(Deadline deadline) {
     Future &g = grant();
     WaitResult result;
-    result.status = g.wait(deadline);
+    result.status = g.is_complete() ? g.poll() : blocking_wait(g, deadline);
     if (result.status == ORDO_ERROR_TIMEOUT)
         return result;
-    mark_seen();
+    if (!(flags_.load(std::memory_order_relaxed) & kSeen)) {
+        flags_.fetch_or(kSeen, std::memory_order_acq_rel);
+        if (tracing())
+            trace(TraceKind::kGrant, *this);
+    }
     if (result.status == ORDO_OK)
         result.events = &g.events();
     else
@@ -112,7 +145,7 @@ WaitResult Ticket::wait_complete(Deadline deadline) {
     if (result.status != ORDO_OK || result.events->empty())
         return result;
     Ref<Future> done = wait_events_async(*result.events);
-    int status = done->wait(deadline);
+    int status = done->is_complete() ? done->poll() : blocking_wait(*done, deadline);
     if (status != ORDO_OK) {
         result.status = status;
         if (status != ORDO_ERROR_TIMEOUT)
@@ -122,53 +155,73 @@ WaitResult Ticket::wait_complete(Deadline deadline) {
 }
 
 WaitResult Ticket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier) {
-    if (queue == nullptr)
-        throw Error(ORDO_ERROR_INVALID_ARGUMENT, "queue is NULL");
-    cl_context context = nullptr;
-    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof context, &context, nullptr);
-    if (err != CL_SUCCESS)
-        throw Error(ORDO_ERROR_INVALID_ARGUMENT,
-                    "queue is not a valid cl_command_queue (" + cl_error_name(err) + ")", err);
+    cl_context context = queue_context(queue);
     WaitResult result = wait(deadline);
     if (result.status != ORDO_OK)
         return result;
-    const EventList &events = *result.events;
-    if (events.empty()) {
+    if (result.events->empty()) {
         if (barrier != nullptr)
             *barrier = nullptr;
         return result;
     }
-    std::vector<cl_event> wait_list;
-    wait_list.reserve(events.size() + 1);
-    std::vector<cl_event> foreign;
-    for (size_t i = 0; i < events.size(); ++i) {
-        cl_context event_context = nullptr;
-        check_cl(clGetEventInfo(events.data()[i], CL_EVENT_CONTEXT, sizeof event_context,
-                                &event_context, nullptr),
-                 "clGetEventInfo(CL_EVENT_CONTEXT)");
-        (event_context == context ? wait_list : foreign).push_back(events.data()[i]);
-    }
-    if (!foreign.empty()) {
-        Ref<Future> done = wait_events_async(foreign.data(), foreign.size());
-        cl_event user_event = clCreateUserEvent(context, &err);
-        check_cl(err, "clCreateUserEvent");
-        auto *bridge = new Bridge;
-        bridge->fn = finish_bridge;
-        bridge->user_event = user_event;
-        wait_list.push_back(user_event);
-        done->on_complete(bridge);
-    }
-    check_cl(clEnqueueBarrierWithWaitList(queue, static_cast<cl_uint>(wait_list.size()),
-                                          wait_list.data(), barrier),
-             "clEnqueueBarrierWithWaitList");
+    enqueue_barrier(queue, context, *result.events, barrier);
     return result;
+}
+
+namespace {
+
+// Completes a deferred wait's user event once the grant and its events are done.
+struct DeferredWait : Callback {
+    cl_event user_event;
+};
+
+void on_deferred_grant(Callback *self, Future &grant) noexcept {
+    auto *d = static_cast<DeferredWait *>(self);
+    cl_event user_event = d->user_event;
+    delete d;
+    if (grant.state() == Future::kFailed) {
+        clSetUserEventStatus(user_event, failure_status_for_event(grant));
+        EventList::adopt(user_event);
+        return;
+    }
+    try {
+        Ref<Future> done = wait_events_async(grant.events());
+        complete_user_event_when(*done, user_event);
+    } catch (...) {
+        clSetUserEventStatus(user_event, CL_OUT_OF_HOST_MEMORY);
+        EventList::adopt(user_event);
+    }
+}
+
+} // namespace
+
+void Ticket::enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier) {
+    Future &g = grant();
+    cl_context context = queue_context(queue);
+    maybe_fail_allocation();
+    auto deferred = std::make_unique<DeferredWait>();
+    cl_int err = CL_SUCCESS;
+    cl_event user_event = clCreateUserEvent(context, &err);
+    check_cl(err, "clCreateUserEvent");
+    err = clEnqueueBarrierWithWaitList(queue, 1, &user_event, barrier);
+    if (err != CL_SUCCESS) {
+        clSetUserEventStatus(user_event, CL_INVALID_OPERATION); // never left pending
+        clReleaseEvent(user_event);
+        check_cl(err, "clEnqueueBarrierWithWaitList");
+    }
+    // The device now waits for the predecessor's events: releasing this
+    // ticket need not forward them.
+    flags_.fetch_or(kSeen, std::memory_order_acq_rel);
+    deferred->user_event = user_event;
+    deferred->fn = on_deferred_grant;
+    g.on_complete(deferred.release());
 }
 
 Ref<Future> Ticket::grant_future() {
     Future &g = grant();
     maybe_fail_allocation();
     auto mirror = Ref<GrantFuture>::adopt(new GrantFuture(Ref<Ticket>(this)));
-    mark_seen();
+    flags_.fetch_or(kSeen, std::memory_order_acq_rel);
     mirror->attach(g);
     return mirror;
 }
@@ -180,16 +233,22 @@ void Ticket::ready(EventList events) {
     Outcome outcome;
     outcome.events = std::move(events);
     release_with(std::move(outcome));
+    if (tracing())
+        trace(TraceKind::kRelease, *this);
 }
 
 void Ticket::fail_release(Ref<Failure> failure) {
     Outcome outcome;
     outcome.failure = std::move(failure);
     release_with(std::move(outcome));
+    if (tracing())
+        trace(TraceKind::kFail, *this);
 }
 
 void Ticket::cancel_place() {
     release_with(Outcome{});
+    if (tracing())
+        trace(TraceKind::kCancel, *this);
 }
 
 void Ticket::release_with(Outcome outcome) {
@@ -206,7 +265,8 @@ void Ticket::release_with(Outcome outcome) {
         return;
     }
     // Release before grant: finish once the predecessor has released.
-    seen_at_release_ = seen;
+    if (seen)
+        flags_.fetch_or(kSeenAtRelease, std::memory_order_relaxed);
     retain(); // held by the callback
     fn = on_grant;
     g.on_complete(this);
@@ -214,7 +274,7 @@ void Ticket::release_with(Outcome outcome) {
 
 void Ticket::on_grant(Callback *cb, Future &grant) noexcept {
     auto *self = static_cast<Ticket *>(cb);
-    self->resolve(grant, self->seen_at_release_);
+    self->resolve(grant, self->flags_.load(std::memory_order_relaxed) & kSeenAtRelease);
     self->release();
 }
 
@@ -243,12 +303,15 @@ void Ticket::resolve(Future &g, bool seen) noexcept {
     if (group_ != nullptr) {
         complete(EventList{});
         group_->member_done(std::move(out));
+    } else if (out.failure) {
+        fail(std::move(out.failure));
     } else {
-        finish(std::move(out));
+        // The one release owns the completion: no need to race for it.
+        complete_owned(std::move(out.events));
     }
     uint32_t f = flags_.fetch_or(kResolved, std::memory_order_acq_rel);
     if (f & kHolderGone)
-        grant_.reset();
+        drop_grant();
 }
 
 void Ticket::drop_holder(bool warn) noexcept {
@@ -259,12 +322,14 @@ void Ticket::drop_holder(bool warn) noexcept {
                 resource_->name().c_str());
         try {
             release_with(Outcome{});
+            if (tracing())
+                trace(TraceKind::kCancel, *this);
         } catch (...) {
             // Released concurrently by another thread: nothing left to do.
         }
         // resolve() drops the grant.
     } else if (f & kResolved) {
-        grant_.reset();
+        drop_grant();
     }
     resource_.reset();
 }

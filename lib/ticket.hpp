@@ -12,7 +12,14 @@
 // kHolderGone when the holder's handle is destroyed; kResolved once the
 // release has completed. The grant reference is dropped by whichever of
 // "holder gone" and "resolved" comes second, so a chain of tickets keeps
-// alive only the tickets that are still held or still pending.
+// alive only the tickets that are still held or still pending. kShared is
+// the mode (set at construction); kSeenAtRelease is written by the releasing
+// thread before it chains on the grant; kHasInfo says the diagnostics side
+// table has an entry for this ticket (a name, a wait in progress).
+//
+// link_mutex_ guards the grant reference against diagnostics walking the
+// queue from the tail while it is dropped; the holder's own accesses need no
+// lock because the reference cannot be dropped while the holder is there.
 #pragma once
 
 #include "futex.hpp"
@@ -44,7 +51,11 @@ public:
     ~Ticket() override;
 
     Resource &resource() const noexcept { return *resource_; }
-    Mode mode() const noexcept { return mode_; }
+    Mode mode() const noexcept {
+        return flags_.load(std::memory_order_relaxed) & kShared ? Mode::kShared : Mode::kExclusive;
+    }
+    // When the ticket was acquired (CLOCK_MONOTONIC_COARSE, ns).
+    int64_t acquired_at() const noexcept { return acquired_at_; }
 
     // Host wait for the grant: ORDO_OK with the predecessor's events (valid
     // while the holder's handle lives), the predecessor's failure, or
@@ -56,6 +67,11 @@ public:
     // *barrier (if given) receives a new reference, or nullptr if nothing
     // was enqueued.
     WaitResult enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier);
+    // Deferred device wait: enqueues at once, without waiting for the grant,
+    // a barrier behind a user event of the queue's context that the library
+    // completes once the grant is done and its events are complete (or fails
+    // if the grant or an event fails). *barrier receives a new reference.
+    void enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier);
     // A new future mirroring the grant; cancelling it cancels this ticket.
     Ref<Future> grant_future();
 
@@ -69,23 +85,33 @@ public:
     void drop_holder(bool warn) noexcept;
 
     bool released() const noexcept { return flags_.load(std::memory_order_acquire) & kReleased; }
+    bool holder_gone() const noexcept {
+        return flags_.load(std::memory_order_acquire) & kHolderGone;
+    }
+    bool seen() const noexcept { return flags_.load(std::memory_order_acquire) & kSeen; }
+    // The grant, for diagnostics walking the queue (null once dropped).
+    Ref<Future> grant_for_walk() const noexcept;
+    // Diagnostics side table (lib/diagnostics.cpp).
+    void mark_has_info() noexcept { flags_.fetch_or(kHasInfo, std::memory_order_acq_rel); }
     // A ticket's own release cannot be cancelled by its successors.
     bool cancel() noexcept override { return false; }
 
 private:
     friend class Resource;
-    static constexpr uint32_t kReleased = 1, kSeen = 2, kHolderGone = 4, kResolved = 8;
+    static constexpr uint32_t kReleased = 1, kSeen = 2, kHolderGone = 4, kResolved = 8,
+                              kShared = 16, kSeenAtRelease = 32, kHasInfo = 64;
 
     void destroy() noexcept override;
     Future &grant() const;
-    void mark_seen() noexcept;
+    int blocking_wait(Future &f, Deadline deadline);
     void release_with(Outcome outcome);
     void resolve(Future &grant, bool seen) noexcept;
+    void drop_grant() noexcept;
     static void on_grant(Callback *self, Future &grant) noexcept;
 
-    std::atomic<uint32_t> flags_{0};
-    Mode mode_;
-    bool seen_at_release_ = false; // written by the releasing thread before it chains
+    std::atomic<uint32_t> flags_;
+    mutable SmallMutex link_mutex_; // guards dropping grant_ against diagnostics
+    int64_t acquired_at_;
     Ref<Resource> resource_;       // held while the holder is: the resource's tail
                                    // points back at its last ticket
     Ref<Future> grant_;            // set once at acquire; dropped as described above

@@ -408,6 +408,23 @@ ORDO_API int ordo_resource_value(ordo_resource resource, void **value);
  */
 ORDO_API int ordo_resource_acquire(ordo_resource resource, ordo_ticket *out);
 
+/**
+ * Takes a *shared* place: consecutive shared tickets are granted together
+ * (readers of a buffer run side by side), each receiving the events of the
+ * exclusive ticket before them. An exclusive ticket (ordo_resource_acquire)
+ * is granted only once every earlier ticket has released, and receives the
+ * union of the events of the shared tickets just before it. Ticket order
+ * still rules: a shared ticket never overtakes an earlier exclusive one.
+ * O(1) and never blocks, like ordo_resource_acquire. (A group holds at most
+ * 65,535 shared tickets; the next shared ticket starts a new group that is
+ * granted after that one.)
+ */
+ORDO_API int ordo_resource_acquire_shared(ordo_resource resource, ordo_ticket *out);
+
+/** Modes for the functions that take several tickets at once. */
+#define ORDO_EXCLUSIVE 0
+#define ORDO_SHARED 1
+
 ORDO_API int ordo_resource_destroy(ordo_resource resource);
 
 /** The user value of the ticket's resource. */
@@ -449,6 +466,31 @@ ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadlin
  */
 ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
                                       ordo_deadline deadline, cl_event *barrier);
+
+/**
+ * Deferred device wait (opt-in). Enqueues on queue at once, without waiting
+ * on the host for anything, a barrier that the device honours once the
+ * ticket is granted and the predecessor's events have completed: the
+ * barrier waits for a user event of the queue's context, which the library
+ * sets to CL_COMPLETE then (from whichever thread completes the last of
+ * them), or to a negative status if the predecessor failed or an event
+ * failed. *barrier (may be NULL) receives a new reference to the barrier.
+ * Counts as seeing the grant. Errors: ORDO_ERROR_INVALID_ARGUMENT for a bad
+ * queue, ORDO_ERROR_OPENCL if the enqueue fails (the user event is then set
+ * to an error status, never left pending), ORDO_ERROR_INVALID_STATE after
+ * release.
+ *
+ * Caveats, which is why it is opt-in: commands queued behind an incomplete
+ * user event may stall a runtime's queue (some drivers stop submitting the
+ * commands behind it too); on Oclgrind, clFlush of such a queue runs it on
+ * the calling thread until the user event is set, so the thread that
+ * flushes must not be the one that would release the predecessor; and
+ * every pending user event must be set before the OpenCL objects it refers
+ * to are released: release the predecessor (or destroy its ticket) before
+ * tearing down the queue or the context.
+ */
+ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
+                                               cl_event *barrier);
 
 /**
  * A future of the grant: DONE with the predecessor's events, or FAILED with
@@ -565,6 +607,136 @@ ORDO_API int ordo_job_queue_backlog_future(ordo_job_queue queue, size_t level, o
 
 /** Destroys the handle (NULL accepted); pending jobs are not affected. */
 ORDO_API int ordo_job_queue_destroy(ordo_job_queue queue);
+
+/* ===========================================================================
+ * Multi-resource tickets
+ * ======================================================================== */
+
+/**
+ * Tickets on several resources taken at once. Two ordo_acquire_many calls on
+ * overlapping resources never interleave their places, so holders of
+ * multi-tickets cannot deadlock through lock order (a plain acquire running
+ * concurrently may land between the places of one call; it holds a single
+ * resource and cannot close a cycle). One wait covers every grant; one
+ * release releases every ticket still held, or each is released on its own.
+ * Destroying it releases (with the usual warning) the tickets not released.
+ */
+typedef struct ordo_multi_ticket_s *ordo_multi_ticket;
+
+/**
+ * Takes a ticket on each of resources[0..n), modes[i] being ORDO_EXCLUSIVE or
+ * ORDO_SHARED (modes may be NULL: all exclusive). A resource may appear only
+ * once (ORDO_ERROR_INVALID_ARGUMENT). Never waits for any holder; it only
+ * serialises against other ordo_acquire_many calls on the same resources.
+ */
+ORDO_API int ordo_acquire_many(const ordo_resource *resources, const int *modes, size_t n,
+                               ordo_multi_ticket *out);
+ORDO_API int ordo_multi_ticket_size(ordo_multi_ticket ticket, size_t *n);
+
+/**
+ * Waits for every grant (skipping tickets already released one by one).
+ * On ORDO_OK, *events and *num_events receive the union of the predecessors'
+ * events (borrowed, valid while the handle lives); otherwise the first
+ * failure or ORDO_ERROR_TIMEOUT, as ordo_ticket_wait.
+ */
+ORDO_API int ordo_multi_ticket_wait(ordo_multi_ticket ticket, ordo_deadline deadline,
+                                    const cl_event **events, size_t *num_events);
+/** As ordo_multi_ticket_wait, then waits for that union to complete. */
+ORDO_API int ordo_multi_ticket_wait_complete(ordo_multi_ticket ticket, ordo_deadline deadline,
+                                             const cl_event **events, size_t *num_events);
+/** Host wait for every grant, then one barrier on queue for the union. */
+ORDO_API int ordo_multi_ticket_enqueue_wait(ordo_multi_ticket ticket, cl_command_queue queue,
+                                            ordo_deadline deadline, cl_event *barrier);
+/**
+ * Releases every ticket not yet released, each with the same events.
+ * ORDO_ERROR_INVALID_STATE if all were released already.
+ */
+ORDO_API int ordo_multi_ticket_ready(ordo_multi_ticket ticket, const cl_event *events,
+                                     size_t num_events);
+ORDO_API int ordo_multi_ticket_fail(ordo_multi_ticket ticket, int status, const char *message);
+/** Releases the index-th ticket alone (as ordo_ticket_ready). */
+ORDO_API int ordo_multi_ticket_ready_one(ordo_multi_ticket ticket, size_t index,
+                                         const cl_event *events, size_t num_events);
+ORDO_API int ordo_multi_ticket_fail_one(ordo_multi_ticket ticket, size_t index, int status,
+                                        const char *message);
+ORDO_API int ordo_multi_ticket_destroy(ordo_multi_ticket ticket);
+
+/* ===========================================================================
+ * Rings of interchangeable resources
+ * ======================================================================== */
+
+/**
+ * N-buffering: chunk k uses resource k mod N. A ring hands out the next
+ * resource's ticket, in order, so a program writes one call per chunk. The
+ * ring keeps the resources' shared state alive; their handles stay the
+ * caller's (and may be destroyed).
+ */
+typedef struct ordo_ring_s *ordo_ring;
+
+ORDO_API int ordo_ring_create(const ordo_resource *resources, size_t n, ordo_ring *out);
+/**
+ * A ticket (mode ORDO_EXCLUSIVE or ORDO_SHARED) on the next resource of the
+ * ring; *index (may be NULL) receives which. The turn and the acquire are
+ * one step under a short lock: concurrent callers take turns in the order
+ * they get it.
+ */
+ORDO_API int ordo_ring_acquire(ordo_ring ring, int mode, ordo_ticket *out, size_t *index);
+ORDO_API int ordo_ring_size(ordo_ring ring, size_t *n);
+/** The user value of the index-th resource. */
+ORDO_API int ordo_ring_value(ordo_ring ring, size_t index, void **value);
+ORDO_API int ordo_ring_destroy(ordo_ring ring);
+
+/* ===========================================================================
+ * Diagnostics and tracing
+ * ======================================================================== */
+
+/**
+ * Turns the ticket registry on or off (initially on if the environment
+ * variable ORDO_DIAGNOSTICS is set to anything but "" or "0"). While on,
+ * every acquire also records its ticket in a table guarded by one mutex (so
+ * acquire then takes that lock), and ordo_dump lists every pending ticket.
+ * While off, ordo_dump lists only named tickets and tickets whose holder is
+ * waiting on the host.
+ */
+ORDO_API int ordo_diagnostics_enable(int enable);
+
+/** Names a ticket for dumps and log messages (copied; NULL clears it). */
+ORDO_API int ordo_ticket_set_name(ordo_ticket ticket, const char *name);
+
+/**
+ * Writes a readable account of a resource's queue (NULL: of every resource):
+ * each pending ticket, whether it holds or waits, since when, the host
+ * thread waiting for it, and its predecessor's events with their execution
+ * status. Writes at most capacity - 1 characters and a NUL into buffer (NULL
+ * when capacity is 0); *length (may be NULL) receives the full length, so a
+ * caller can retry with a larger buffer.
+ */
+ORDO_API int ordo_dump(ordo_resource resource, char *buffer, size_t capacity, size_t *length);
+
+/**
+ * Reports, through the log hook at ORDO_LOG_WARNING and with a dump of the
+ * resource, every host wait for a grant (or a grant's events) that has lasted
+ * threshold_ns; 0 (the default) turns it off. The report is made once per
+ * wait, by the waiting thread, which then goes on waiting.
+ */
+ORDO_API int ordo_set_wait_warning(int64_t threshold_ns);
+
+/**
+ * Starts recording every acquire, grant (as seen by its holder), release and
+ * host wait into a ring buffer of capacity records (the oldest overwritten),
+ * dropping earlier records. Costs each recorded operation a few atomic
+ * writes; off by default, when it costs one load.
+ */
+ORDO_API int ordo_trace_start(size_t capacity);
+/** Stops recording (the records stay until the next start). */
+ORDO_API int ordo_trace_stop(void);
+/**
+ * Writes the records as Chrome trace-event JSON (chrome://tracing, Perfetto):
+ * one async slice per ticket from acquire to release, named after its
+ * resource, with an instant at its grant, and each host wait as a slice on
+ * its thread. ORDO_ERROR_SYSTEM if the file cannot be written.
+ */
+ORDO_API int ordo_trace_write(const char *path);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -22,6 +22,7 @@
 
 #include <ordo/ordo.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -340,10 +341,24 @@ public:
     cl::Event enqueue_wait(const cl::CommandQueue &queue, Deadline deadline = never) const {
         return enqueue_wait(queue(), deadline);
     }
+    // Deferred device wait (see ordo_ticket_enqueue_wait_deferred): enqueued
+    // at once, honoured by the device once the grant and its events are done.
+    cl::Event enqueue_wait_deferred(cl_command_queue queue) const {
+        cl_event barrier = nullptr;
+        detail::check(ordo_ticket_enqueue_wait_deferred(h_, queue, &barrier));
+        return cl::Event(barrier, false);
+    }
+    cl::Event enqueue_wait_deferred(const cl::CommandQueue &queue) const {
+        return enqueue_wait_deferred(queue());
+    }
     Future grant_future() const {
         ordo_future f = nullptr;
         detail::check(ordo_ticket_grant_future(h_, &f));
         return Future(f);
+    }
+    // Names the ticket in dumps and log messages.
+    void set_name(const std::string &name) const {
+        detail::check(ordo_ticket_set_name(h_, name.c_str()));
     }
 
     void ready(const std::vector<cl::Event> &events = {}) {
@@ -612,6 +627,14 @@ public:
         detail::check(ordo_resource_acquire(h_, &t));
         return Ticket(t);
     }
+    // A shared place: consecutive shared tickets are granted together.
+    Ticket acquire_shared() const {
+        ordo_ticket t = nullptr;
+        detail::check(ordo_resource_acquire_shared(h_, &t));
+        return Ticket(t);
+    }
+    // A readable account of this resource's queue (see ordo_dump).
+    std::string dump() const;
     void *value() const {
         void *v = nullptr;
         detail::check(ordo_resource_value(h_, &v));
@@ -621,6 +644,139 @@ public:
 private:
     ordo_resource h_ = nullptr;
 };
+
+// ---------------------------------------------------------------------------
+// MultiTicket: tickets on several resources at once (ordo_acquire_many).
+class MultiTicket {
+public:
+    // modes: ORDO_EXCLUSIVE / ORDO_SHARED per resource; empty means all exclusive.
+    MultiTicket(std::initializer_list<std::reference_wrapper<const Resource>> resources,
+                std::vector<int> modes = {}) {
+        std::vector<ordo_resource> raw;
+        for (const Resource &r : resources)
+            raw.push_back(r.get());
+        if (!modes.empty() && modes.size() != raw.size())
+            throw Error(ORDO_ERROR_INVALID_ARGUMENT, "one mode per resource");
+        detail::check(
+            ordo_acquire_many(raw.data(), modes.empty() ? nullptr : modes.data(), raw.size(), &h_));
+    }
+    MultiTicket(MultiTicket &&other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    MultiTicket &operator=(MultiTicket other) noexcept {
+        std::swap(h_, other.h_);
+        return *this;
+    }
+    ~MultiTicket() {
+        if (h_ != nullptr && std::uncaught_exceptions() > uncaught_)
+            ordo_multi_ticket_fail(h_, ORDO_ERROR_ABANDONED,
+                                   "ticket dropped while an exception was propagating");
+        ordo_multi_ticket_destroy(h_);
+    }
+
+    ordo_multi_ticket get() const noexcept { return h_; }
+    // The union of every predecessor's events.
+    std::vector<cl::Event> wait(Deadline deadline = never) const {
+        const cl_event *events = nullptr;
+        size_t n = 0;
+        detail::check(ordo_multi_ticket_wait(h_, deadline, &events, &n));
+        return detail::to_events(events, n);
+    }
+    std::vector<cl::Event> wait_complete(Deadline deadline = never) const {
+        const cl_event *events = nullptr;
+        size_t n = 0;
+        detail::check(ordo_multi_ticket_wait_complete(h_, deadline, &events, &n));
+        return detail::to_events(events, n);
+    }
+    cl::Event enqueue_wait(const cl::CommandQueue &queue, Deadline deadline = never) const {
+        cl_event barrier = nullptr;
+        detail::check(ordo_multi_ticket_enqueue_wait(h_, queue(), deadline, &barrier));
+        return barrier != nullptr ? cl::Event(barrier, false) : cl::Event();
+    }
+    void ready(const std::vector<cl::Event> &events = {}) const {
+        detail::check(ordo_multi_ticket_ready(h_, detail::raw(events), events.size()));
+    }
+    void ready_one(size_t index, const std::vector<cl::Event> &events = {}) const {
+        detail::check(ordo_multi_ticket_ready_one(h_, index, detail::raw(events), events.size()));
+    }
+    void fail(int status, const std::string &message) const {
+        detail::check(ordo_multi_ticket_fail(h_, status, message.c_str()));
+    }
+
+private:
+    ordo_multi_ticket h_ = nullptr;
+    int uncaught_ = std::uncaught_exceptions();
+};
+
+// ---------------------------------------------------------------------------
+// Ring: chunk k uses resource k mod N (ordo_ring).
+class Ring {
+public:
+    explicit Ring(const std::vector<std::reference_wrapper<const Resource>> &resources) {
+        std::vector<ordo_resource> raw;
+        for (const Resource &r : resources)
+            raw.push_back(r.get());
+        detail::check(ordo_ring_create(raw.data(), raw.size(), &h_));
+    }
+    Ring(Ring &&other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    Ring &operator=(Ring other) noexcept {
+        std::swap(h_, other.h_);
+        return *this;
+    }
+    ~Ring() { ordo_ring_destroy(h_); }
+
+    ordo_ring get() const noexcept { return h_; }
+    // The next resource's ticket; *index (if given) receives which resource.
+    Ticket acquire(size_t *index = nullptr, int mode = ORDO_EXCLUSIVE) const {
+        ordo_ticket t = nullptr;
+        detail::check(ordo_ring_acquire(h_, mode, &t, index));
+        return Ticket(t);
+    }
+    size_t size() const {
+        size_t n = 0;
+        detail::check(ordo_ring_size(h_, &n));
+        return n;
+    }
+    void *value(size_t index) const {
+        void *v = nullptr;
+        detail::check(ordo_ring_value(h_, index, &v));
+        return v;
+    }
+
+private:
+    ordo_ring h_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// Diagnostics and tracing.
+inline void enable_diagnostics(bool enable = true) {
+    ordo_diagnostics_enable(enable ? 1 : 0);
+}
+// A readable account of a resource's queue, or of every resource's.
+inline std::string dump(const Resource *resource = nullptr) {
+    size_t length = 0;
+    ordo_resource r = resource != nullptr ? resource->get() : nullptr;
+    detail::check(ordo_dump(r, nullptr, 0, &length));
+    std::string text(length + 1, '\0');
+    detail::check(ordo_dump(r, text.data(), text.size(), &length));
+    text.resize(std::min(length, text.size() - 1));
+    return text;
+}
+inline std::string Resource::dump() const {
+    return ordo::dump(this);
+}
+template <class Rep, class Period>
+void set_wait_warning(std::chrono::duration<Rep, Period> threshold) {
+    detail::check(ordo_set_wait_warning(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(threshold).count()));
+}
+inline void trace_start(size_t capacity = 1 << 16) {
+    detail::check(ordo_trace_start(capacity));
+}
+inline void trace_stop() {
+    ordo_trace_stop();
+}
+inline void trace_write(const std::string &path) {
+    detail::check(ordo_trace_write(path.c_str()));
+}
 
 } // namespace ordo
 

@@ -1,0 +1,44 @@
+// MultiTicket: tickets on several resources taken at once (Resource::acquire_all),
+// waited for together and released together or one by one.
+#pragma once
+
+#include "futex.hpp"
+#include "resource.hpp"
+#include "ticket.hpp"
+
+#include <vector>
+
+namespace ordo::detail {
+
+class MultiTicket {
+public:
+    MultiTicket(const std::vector<Resource *> &resources, const std::vector<Mode> &modes);
+    ~MultiTicket();
+    MultiTicket(const MultiTicket &) = delete;
+    MultiTicket &operator=(const MultiTicket &) = delete;
+
+    size_t size() const noexcept { return tickets_.size(); }
+    Ticket &ticket(size_t i) const;
+
+    // One wait for every grant: ORDO_OK with the union of the predecessors'
+    // events (borrowed, valid while this object lives), or the first failure
+    // or timeout met. Tickets already released are skipped.
+    WaitResult wait(Deadline deadline);
+    // Also waits for that union to complete.
+    WaitResult wait_complete(Deadline deadline);
+    // Waits on the host for the grants, then one barrier for the union.
+    WaitResult enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier);
+
+    // Releases every ticket not released yet with the same events.
+    // Error(ORDO_ERROR_INVALID_STATE) if all were released already.
+    void ready(const EventList &events);
+    void fail_release(const Ref<Failure> &failure);
+
+private:
+    std::vector<Ref<Ticket>> tickets_;
+    SmallMutex mutex_; // guards union_ and have_union_
+    EventList union_;
+    bool have_union_ = false;
+};
+
+} // namespace ordo::detail

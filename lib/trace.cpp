@@ -1,0 +1,212 @@
+#include "trace.hpp"
+
+#include "clock.hpp"
+#include "resource.hpp"
+#include "ticket.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <vector>
+
+namespace ordo::detail {
+
+std::atomic<bool> g_tracing{false};
+
+namespace {
+
+// One record. Writers claim a slot with a fetch_add on the ring's head, then
+// fill it between two stores of its stamp: 0 while being written, then the
+// claim number + 1 (release). A reader accepts a slot only if the stamp is
+// the same non-zero value before and after copying it, so a record being
+// overwritten is skipped rather than torn. Fields are relaxed atomics.
+struct Record {
+    std::atomic<uint64_t> stamp{0};
+    std::atomic<int64_t> time{0};
+    std::atomic<uint64_t> ticket{0};
+    std::atomic<uint32_t> thread{0};
+    std::atomic<uint8_t> kind{0};
+    std::atomic<uint8_t> shared{0};
+    std::atomic<uint64_t> name[3]; // the resource's name, truncated to 23 characters
+};
+
+struct Ring {
+    explicit Ring(size_t n) : records(n), capacity(n) {}
+    std::vector<Record> records;
+    size_t capacity;
+    std::atomic<uint64_t> head{0};
+    std::atomic<int> writers{0};
+};
+
+// The current ring. Replaced only under g_mutex by trace_start, after
+// recording has been turned off and the writers in flight have left.
+std::mutex g_mutex;
+std::atomic<Ring *> g_ring{nullptr};
+std::vector<Ring *> *g_old_rings = nullptr; // guarded by g_mutex; kept, never freed
+int64_t g_origin = 0;                       // guarded by g_mutex
+
+uint32_t thread_id() noexcept {
+    thread_local uint32_t id = static_cast<uint32_t>(syscall(SYS_gettid));
+    return id;
+}
+
+const char *kind_name(TraceKind k) {
+    switch (k) {
+    case TraceKind::kAcquire:
+        return "acquire";
+    case TraceKind::kGrant:
+        return "granted";
+    case TraceKind::kRelease:
+        return "ready";
+    case TraceKind::kFail:
+        return "fail";
+    case TraceKind::kCancel:
+        return "cancel";
+    case TraceKind::kWaitBegin:
+    case TraceKind::kWaitEnd:
+        return "wait";
+    }
+    return "?";
+}
+
+void json_string(std::string &out, const char *s) {
+    out += '"';
+    for (; *s != '\0'; ++s) {
+        unsigned char c = static_cast<unsigned char>(*s);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    out += '"';
+}
+
+} // namespace
+
+void trace_start(size_t capacity) {
+    std::lock_guard lock(g_mutex);
+    g_tracing.store(false, std::memory_order_seq_cst);
+    Ring *old = g_ring.load(std::memory_order_acquire);
+    if (old != nullptr)
+        while (old->writers.load(std::memory_order_acquire) != 0)
+            sched_yield();
+    auto ring = std::make_unique<Ring>(capacity == 0 ? 1 : capacity);
+    if (g_old_rings == nullptr)
+        g_old_rings = new std::vector<Ring *>;
+    g_old_rings->reserve(g_old_rings->size() + 1);
+    g_origin = now_ns();
+    // Old rings are kept rather than freed: a writer that loaded the pointer
+    // just before the swap may still be about to write into it.
+    if (old != nullptr)
+        g_old_rings->push_back(old);
+    g_ring.store(ring.release(), std::memory_order_release);
+    g_tracing.store(true, std::memory_order_seq_cst);
+}
+
+void trace_stop() noexcept {
+    g_tracing.store(false, std::memory_order_seq_cst);
+}
+
+void trace(TraceKind kind, const Ticket &ticket) noexcept {
+    Ring *ring = g_ring.load(std::memory_order_acquire);
+    if (ring == nullptr || !tracing())
+        return;
+    ring->writers.fetch_add(1, std::memory_order_acq_rel);
+    uint64_t claim = ring->head.fetch_add(1, std::memory_order_relaxed);
+    Record &r = ring->records[claim % ring->capacity];
+    r.stamp.store(0, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    r.time.store(now_ns(), std::memory_order_relaxed);
+    r.ticket.store(reinterpret_cast<uintptr_t>(&ticket), std::memory_order_relaxed);
+    r.thread.store(thread_id(), std::memory_order_relaxed);
+    r.kind.store(static_cast<uint8_t>(kind), std::memory_order_relaxed);
+    r.shared.store(ticket.mode() == Mode::kShared, std::memory_order_relaxed);
+    char name[24] = {};
+    if (!ticket.holder_gone())
+        std::strncpy(name, ticket.resource().name().c_str(), sizeof name - 1);
+    for (int i = 0; i < 3; ++i) {
+        uint64_t word;
+        std::memcpy(&word, name + 8 * i, 8);
+        r.name[i].store(word, std::memory_order_relaxed);
+    }
+    r.stamp.store(claim + 1, std::memory_order_release);
+    ring->writers.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+std::string trace_json() {
+    std::lock_guard lock(g_mutex);
+    std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
+    Ring *ring = g_ring.load(std::memory_order_acquire);
+    bool first = true;
+    if (ring != nullptr) {
+        uint64_t head = ring->head.load(std::memory_order_acquire);
+        uint64_t begin = head > ring->capacity ? head - ring->capacity : 0;
+        for (uint64_t claim = begin; claim < head; ++claim) {
+            Record &r = ring->records[claim % ring->capacity];
+            uint64_t stamp = r.stamp.load(std::memory_order_acquire);
+            int64_t time = r.time.load(std::memory_order_relaxed);
+            uint64_t ticket = r.ticket.load(std::memory_order_relaxed);
+            uint32_t thread = r.thread.load(std::memory_order_relaxed);
+            auto kind = static_cast<TraceKind>(r.kind.load(std::memory_order_relaxed));
+            bool shared = r.shared.load(std::memory_order_relaxed);
+            char name[25] = {};
+            for (int i = 0; i < 3; ++i) {
+                uint64_t word = r.name[i].load(std::memory_order_relaxed);
+                std::memcpy(name + 8 * i, &word, 8);
+            }
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (stamp != claim + 1 || r.stamp.load(std::memory_order_relaxed) != stamp)
+                continue; // being overwritten
+            char buf[256];
+            const char *phase = "n";
+            switch (kind) {
+            case TraceKind::kAcquire:
+                phase = "b";
+                break;
+            case TraceKind::kRelease:
+            case TraceKind::kFail:
+            case TraceKind::kCancel:
+                phase = "e";
+                break;
+            case TraceKind::kWaitBegin:
+                phase = "B";
+                break;
+            case TraceKind::kWaitEnd:
+                phase = "E";
+                break;
+            case TraceKind::kGrant:
+                break;
+            }
+            std::string label = name[0] != '\0' ? name : "resource";
+            std::string event_name = kind == TraceKind::kWaitBegin || kind == TraceKind::kWaitEnd
+                                         ? "wait " + label
+                                         : label + (shared ? " (shared)" : "");
+            out += first ? "\n" : ",\n";
+            first = false;
+            out += "{\"name\":";
+            json_string(out, event_name.c_str());
+            out += ",\"cat\":";
+            json_string(out, label.c_str());
+            std::snprintf(buf, sizeof buf,
+                          ",\"ph\":\"%s\",\"ts\":%.3f,\"pid\":1,\"tid\":%u,\"id\":\"0x%llx\","
+                          "\"args\":{\"event\":\"%s\"}}",
+                          phase, (time - g_origin) / 1e3, thread,
+                          static_cast<unsigned long long>(ticket), kind_name(kind));
+            out += buf;
+        }
+    }
+    out += "\n]}\n";
+    return out;
+}
+
+} // namespace ordo::detail
