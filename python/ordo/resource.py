@@ -403,9 +403,19 @@ class JobQueue:
         while len(self._jobs) > max_remaining:
             entry = self._jobs[0]
             if not entry.future.done():
+                # Wait for the job without taking its outcome (raised below,
+                # once the job is removed from the queue).
+                woken = asyncio.get_running_loop().create_future()
+
+                def wake(_job, woken=woken):
+                    if not woken.done():
+                        woken.set_result(None)
+
+                entry.future.add_done_callback(wake)
                 try:
-                    await asyncio.wait([entry.future])
+                    await woken
                 except asyncio.CancelledError:
+                    entry.future.remove_done_callback(wake)
                     entry.future.cancel()
                     entry.silent = True
                     raise
