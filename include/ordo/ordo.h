@@ -56,7 +56,12 @@
  *   clSetUserEventStatus, clRetainEvent, clGetEventInfo); it must not call
  *   clFinish, clWaitForEvents, or a blocking read/write/map. A future
  *   completed from within a callback runs its own callbacks on the same
- *   thread after the outer callback returns (no unbounded recursion).
+ *   thread after the outer callback returns (no unbounded recursion). A
+ *   callback must return normally: no longjmp, no pthread_exit, no C++
+ *   exception out of it (the library's frames below it are noexcept, and
+ *   unwinding through them terminates the process). A binding for a
+ *   language whose runtime may kill foreign threads (Python at shutdown)
+ *   should use ordo_future_fd instead of callbacks.
  *
  * cl_events. A function that is given cl_events retains what it keeps
  *   (clRetainEvent) and releases each reference exactly once when nothing can
@@ -351,7 +356,12 @@ ORDO_API int ordo_promise_destroy(ordo_promise promise);
  * library uses clSetEventCallback, and one shared service thread polls the
  * status of events whose runtime does not call back for failed commands
  * (POCL), so a failure is reported within ORDO_FAILURE_POLL_BOUND_MS
- * milliseconds. num_events == 0 gives a future already DONE.
+ * milliseconds. num_events == 0 gives a future already DONE. Cancelling
+ * the future (ordo_future_cancel) fails it at once and drops the library's
+ * event references; since OpenCL cannot unregister a callback, a small
+ * record of the wait lives on until the runtime calls back (on POCL, for an
+ * event that fails, never: such records are kept, reachable, for the
+ * process's lifetime).
  */
 ORDO_API int ordo_wait_events_async(const cl_event *events, size_t num_events, ordo_future *out);
 
