@@ -92,5 +92,6 @@ echo
 
 echo "## ordo-bench (medians of $reps repetitions)"
 "$build"/tools/ordo-bench --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+    --benchmark_enable_random_interleaving=true \
     --benchmark_color=false >"$out" 2>&1 || { cat "$out"; exit 1; }
 sed -n '/^## ordo-bench summary/,$p' "$out" | tail -n +2

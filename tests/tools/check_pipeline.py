@@ -6,6 +6,7 @@ caught, with exit status 1), a well-formed SVG timeline, and usage errors.
 usage: check_pipeline.py TOOL SCENARIO WORKDIR
 Sizes stay tiny so that the test is quick on Oclgrind too."""
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -52,6 +53,9 @@ def check_run(tool, modes, chunks, elements, repeat, extra=(), mismatches=0):
                f"parameters echoed wrongly: {m.group(0)}")
         expect(int(m.group(5)) == mismatches, f"expected {mismatches} mismatches: {m.group(0)}")
     expect(result.returncode == (1 if mismatches else 0), f"exit status {result.returncode}")
+    # Not a terminal: no progress line, nothing on stderr but the timeline's path.
+    expect(all(line.startswith("timeline written to ") for line in result.stderr.splitlines()),
+           "unexpected output on stderr")
     return result
 
 
@@ -125,8 +129,38 @@ def scenario_timeline(tool, workdir):
         expect(len(fills) == chunks, "boxes are coloured by chunk")
 
 
+def scenario_progress(tool, workdir):
+    # stderr on a terminal: a progress line per timed run (here at once),
+    # rewritten in place and cleared at the end; stdout keeps only the results.
+    master, slave = pty.openpty()
+    result = subprocess.run([tool, "--mode", "all", "--chunks", "40", "--elements", "64",
+                             "--progress-after", "0"],
+                            stdout=subprocess.PIPE, stderr=slave, text=True, timeout=120)
+    os.close(slave)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO once the terminal's other end is closed and drained
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(master)
+    terminal = data.decode()
+    print(repr(terminal))
+    expect(result.returncode == 0, f"exit status {result.returncode}")
+    for mode in ("pipelined", "serial", "raw"):
+        expect(re.search(r"\r\x1b\[K" + mode + r": \d+/40 chunks, [\d.]+ s, \d+ chunks/s",
+                         terminal), f"no progress line for {mode}")
+    expect(terminal.endswith("\r\x1b[K"), "the progress line is not cleared at the end")
+    expect(len(workload_lines(result.stdout)) == 3 and "\r" not in result.stdout,
+           "stdout must hold only the result lines")
+
+
 def scenario_usage(tool, workdir):
     for args in (["--mode", "sideways"], ["--chunks", "0"], ["--elements", "x"],
+                 ["--progress-after", "-1"],
                  ["--inflight", "0"], ["--bogus"], ["--device", "no-such-device-anywhere"],
                  ["--platform", "99"]):
         result = run(tool, *args)

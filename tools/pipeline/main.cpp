@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -35,6 +36,9 @@ line per mode; exit status 1 if any chunk mismatched.
                     each queue and the host were and how much they overlapped
   --timeline FILE   write the timed runs' timeline as a self-contained SVG
                     (implies profiling)
+  --progress-after S
+                    show a progress line on stderr, when it is a terminal,
+                    once a timed run has lasted S seconds (default 1)
   --inject-mismatch N
                     for tests: corrupt chunk N's output before its check, in
                     each timed run
@@ -58,6 +62,7 @@ struct Options {
     bool profile = false;
     std::string timeline;
     long inject_mismatch = -1;
+    double progress_after = 1.0;
 };
 
 [[noreturn]] void usage_error(const std::string &message) {
@@ -132,6 +137,12 @@ Options parse(int argc, char **argv) {
         } else if (arg == "--timeline") {
             o.timeline = next();
             o.profile = true;
+        } else if (arg == "--progress-after") {
+            std::string text = next();
+            char *end = nullptr;
+            o.progress_after = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end != '\0' || !(o.progress_after >= 0) || o.progress_after > 1e6)
+                usage_error("--progress-after needs a number of seconds, not '" + text + "'");
         } else if (arg == "--inject-mismatch") {
             o.inject_mismatch = parse_count(arg, next(), 0);
         } else {
@@ -273,7 +284,8 @@ int run_all(const Options &o) {
         RunResult result;
         int64_t start = ordo::now(), end = 0;
         {
-            Progress progress(mode_name(mode), o.chunks);
+            Progress progress(mode_name(mode), o.chunks,
+                              static_cast<int64_t>(o.progress_after * 1e9));
             if (rec)
                 rec->set_start(start);
             result = run(mode, s, o.chunks, inflight, rec.get(), &progress);

@@ -101,10 +101,11 @@ struct RunResult {
     long mismatches = 0;
 };
 
-// Reports progress on stderr when it is a terminal and the run is long.
+// Reports progress on stderr when it is a terminal and the run has lasted
+// after_ns.
 class Progress {
 public:
-    Progress(const char *mode, long total);
+    Progress(const char *mode, long total, int64_t after_ns);
     ~Progress();
     void tick(long done) {
         if (enabled_ && (done & 15) == 0)

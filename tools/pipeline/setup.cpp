@@ -217,9 +217,9 @@ void Recorder::command(int lane, long chunk, Step step, cl_event event) {
 
 // ---------------------------------------------------------------------------
 
-Progress::Progress(const char *mode, long total)
+Progress::Progress(const char *mode, long total, int64_t after_ns)
     : enabled_(isatty(STDERR_FILENO) == 1), mode_(mode), total_(total), start_(ordo::now()),
-      next_(start_ + 1'000'000'000) {}
+      next_(start_ + after_ns) {}
 
 Progress::~Progress() {
     if (shown_)
@@ -230,12 +230,12 @@ void Progress::update(long done) {
     int64_t t = ordo::now();
     if (t < next_)
         return;
-    // Shown once the run has lasted a second, then five times a second.
+    // Then five times a second.
     next_ = t + 200'000'000;
     shown_ = true;
     double elapsed = (t - start_) / 1e9;
     std::fprintf(stderr, "\r\033[K%s: %ld/%ld chunks, %.1f s, %.0f chunks/s", mode_, done, total_,
-                 elapsed, done / elapsed);
+                 elapsed, elapsed > 0 ? done / elapsed : 0.0);
     std::fflush(stderr);
 }
 
