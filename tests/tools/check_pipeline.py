@@ -3,7 +3,7 @@
 the exact output line per mode, zero mismatches (and that a mismatch is
 caught, with exit status 1), a well-formed SVG timeline, and usage errors.
 
-usage: check_pipeline.py TOOL SCENARIO WORKDIR
+usage: check_pipeline.py TOOL SCENARIO WORKDIR [README]
 Sizes stay tiny so that the test is quick on Oclgrind too."""
 import os
 import pty
@@ -129,6 +129,42 @@ def scenario_timeline(tool, workdir):
         expect(len(fills) == chunks, "boxes are coloured by chunk")
 
 
+def panel_boxes(path):
+    """{mode: {(chunk, step): (start_ms, end_ms)}} from a timeline's box titles."""
+    root = ET.parse(path).getroot()
+    out = {}
+    for panel in root.iter(SVG + "g"):
+        if panel.get("class") != "panel":
+            continue
+        boxes = out.setdefault(panel.get("data-mode"), {})
+        for title in panel.iter(SVG + "title"):
+            m = re.match(r"chunk (\d+) (\w+): (-?[\d.]+) to (-?[\d.]+) ms", title.text)
+            boxes[(int(m.group(1)), m.group(2))] = (float(m.group(3)), float(m.group(4)))
+    return out
+
+
+def scenario_inflight(tool, workdir):
+    # The bound holds: at no time are more than J chunks between the start of
+    # their fill and the end of their check.
+    chunks = 10
+    for inflight in (1, 2, 3):
+        path = os.path.join(workdir, f"inflight{inflight}.svg")
+        check_run(tool, ["pipelined", "serial", "raw"], chunks, 256, 1,
+                  ("--inflight", str(inflight), "--timeline", path))
+        for mode, boxes in panel_boxes(path).items():
+            edges = []
+            for chunk in range(chunks):
+                edges.append((boxes[(chunk, "fill")][0], 1))
+                edges.append((boxes[(chunk, "check")][1], -1))
+            active = most = 0
+            for _, delta in sorted(edges):  # at equal times an end sorts first
+                active += delta
+                most = max(most, active)
+            limit = 1 if mode == "serial" else inflight
+            print(f"{mode} --inflight {inflight}: at most {most} chunks in flight")
+            expect(1 <= most <= limit, f"{mode}: {most} chunks in flight, bound {limit}")
+
+
 def scenario_progress(tool, workdir):
     # stderr on a terminal: a progress line per timed run (here at once),
     # rewritten in place and cleared at the end; stdout keeps only the results.
@@ -158,6 +194,28 @@ def scenario_progress(tool, workdir):
            "stdout must hold only the result lines")
 
 
+def scenario_readme(tool, workdir, readme):
+    # The README's first command ends with an ordo-pipeline run: it works, and
+    # the output shown below it has the format the tool prints.
+    text = open(readme, encoding="utf-8").read()
+    first = re.search(r"^```sh\n(.*?)^```", text, re.S | re.M).group(1).strip()
+    expect(first.startswith("tools/setup-debian.sh && meson setup build && meson compile -C build"),
+           f"the README's first command: {first}")
+    m = re.search(r"&& build/tools/ordo-pipeline((?: [-\w=.]+)*)$", first)
+    expect(m, "the README's first command must end with a build/tools/ordo-pipeline run")
+    shown = re.search(r"^```text\n(.*?)^```", text, re.S | re.M).group(1)
+    expect(all(LINE.match(line) for line in shown.splitlines()) and shown.strip(),
+           "the README's sample output does not have the tool's format")
+    if ON_OCLGRIND:
+        print("skipped on Oclgrind: the README's run is sized for a real device")
+        sys.exit(77)
+    result = run(tool, *m.group(1).split())
+    expect(result.returncode == 0, f"exit status {result.returncode}")
+    lines = workload_lines(result.stdout)
+    expect(lines and all(lines) and all(int(l.group(5)) == 0 for l in lines),
+           "the README's run must print the workload lines with zero mismatches")
+
+
 def scenario_usage(tool, workdir):
     for args in (["--mode", "sideways"], ["--chunks", "0"], ["--elements", "x"],
                  ["--progress-after", "-1"],
@@ -178,7 +236,7 @@ def main():
     tool, scenario, workdir = sys.argv[1:4]
     os.makedirs(workdir, exist_ok=True)
     try:
-        globals()["scenario_" + scenario](tool, workdir)
+        globals()["scenario_" + scenario](tool, workdir, *sys.argv[4:])
     except Failed as e:
         print(f"FAILED: {e}")
         return 1
