@@ -1,7 +1,7 @@
 #!/bin/sh
 # Reproduces the tables of BENCHMARKS.md: builds ordo in release mode (in
 # build-bench, or $BUILD), prints the machine, runs pipeline-v1 in all three
-# modes $RUNS times (default 5) per configuration and reports the medians and
+# modes $RUNS times (default 11) per configuration and reports the medians and
 # the ratios of each run against the serial mode of the same run, then runs
 # ordo-bench (each figure beside its baseline, medians of $REPS repetitions,
 # default 3). With --timeline it also redraws docs/pipeline-timeline.svg.
@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${BUILD:-build-bench}
-runs=${RUNS:-5}
+runs=${RUNS:-11}
 reps=${REPS:-3}
 python=$(command -v python3)
 

@@ -160,7 +160,8 @@ RunResult run_pipelined(Setup &s, long count, int inflight, Recorder *rec, Progr
             const int slot = static_cast<int>(i & 1);
             ChunkTickets t{p.h_in[slot].acquire(), p.d_in[slot].acquire(), p.d_out[slot].acquire(),
                            p.h_out[slot].acquire(), ordo::Promise()};
-            jobs.add(t.done.future());
+            if (!jobs.try_add(t.done.future())) // only this thread adds, and there was room
+                throw std::logic_error("the job queue refused a chunk after it had room");
             tasks.push_back(run_chunk(p, i, std::move(t)));
             if (progress != nullptr)
                 progress->tick(i);
