@@ -129,6 +129,13 @@ private:
         auto *slot = static_cast<Slot *>(user_data);
         EventWait *self = slot->owner;
         slot->fired.store(true, std::memory_order_relaxed);
+        // Some runtimes (NVIDIA's) call back with CL_COMPLETE for an event
+        // that ended with an error: the event's own status tells.
+        cl_int actual = CL_COMPLETE;
+        if (status >= 0 && clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                          sizeof actual, &actual, nullptr) == CL_SUCCESS &&
+            actual < 0)
+            status = actual;
         if (status < 0)
             self->settle_event_failure(event, status);
         else
