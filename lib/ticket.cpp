@@ -93,13 +93,12 @@ void Ticket::mark_seen() noexcept {
         flags_.fetch_or(kSeen, std::memory_order_acq_rel);
 }
 
-WaitResult Ticket::wait(Deadline deadline) {
+WaitResult Ticket::wait_grant(Deadline deadline) {
     Future &g = grant();
     WaitResult result;
     result.status = g.wait(deadline);
     if (result.status == ORDO_ERROR_TIMEOUT)
         return result;
-    mark_seen();
     if (result.status == ORDO_OK)
         result.events = &g.events();
     else
@@ -107,17 +106,33 @@ WaitResult Ticket::wait(Deadline deadline) {
     return result;
 }
 
+WaitResult Ticket::wait(Deadline deadline) {
+    WaitResult result = wait_grant(deadline);
+    if (result.status != ORDO_ERROR_TIMEOUT)
+        mark_seen();
+    return result;
+}
+
+// The grant counts as seen only once the holder is handed its outcome: a
+// wait for the events that times out or fails leaves the holder without the
+// events, so a release must still forward them.
 WaitResult Ticket::wait_complete(Deadline deadline) {
-    WaitResult result = wait(deadline);
-    if (result.status != ORDO_OK || result.events->empty())
+    WaitResult result = wait_grant(deadline);
+    if (result.status == ORDO_ERROR_TIMEOUT)
         return result;
+    if (result.status != ORDO_OK || result.events->empty()) {
+        mark_seen();
+        return result;
+    }
     Ref<Future> done = wait_events_async(*result.events);
     int status = done->wait(deadline);
     if (status != ORDO_OK) {
         result.status = status;
         if (status != ORDO_ERROR_TIMEOUT)
             result.failure = done->failure_ref();
+        return result;
     }
+    mark_seen();
     return result;
 }
 
@@ -129,13 +144,18 @@ WaitResult Ticket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_ev
     if (err != CL_SUCCESS)
         throw Error(ORDO_ERROR_INVALID_ARGUMENT,
                     "queue is not a valid cl_command_queue (" + cl_error_name(err) + ")", err);
-    WaitResult result = wait(deadline);
-    if (result.status != ORDO_OK)
+    WaitResult result = wait_grant(deadline);
+    if (result.status == ORDO_ERROR_TIMEOUT)
         return result;
+    if (result.status != ORDO_OK) {
+        mark_seen();
+        return result;
+    }
     const EventList &events = *result.events;
     if (events.empty()) {
         if (barrier != nullptr)
             *barrier = nullptr;
+        mark_seen();
         return result;
     }
     std::vector<cl_event> wait_list;
@@ -161,6 +181,7 @@ WaitResult Ticket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_ev
     check_cl(clEnqueueBarrierWithWaitList(queue, static_cast<cl_uint>(wait_list.size()),
                                           wait_list.data(), barrier),
              "clEnqueueBarrierWithWaitList");
+    mark_seen(); // only now does the device wait for the events
     return result;
 }
 

@@ -78,6 +78,8 @@ private:
 
     void destroy() noexcept override;
     Future &grant() const;
+    // wait() without marking the grant seen.
+    WaitResult wait_grant(Deadline deadline);
     void mark_seen() noexcept;
     void release_with(Outcome outcome);
     void resolve(Future &grant, bool seen) noexcept;

@@ -430,7 +430,9 @@ ORDO_API int ordo_ticket_wait(ordo_ticket ticket, ordo_deadline deadline, const 
  * CL_COMPLETE (without clWaitForEvents and without a thread per waiter).
  * An event with a negative execution status gives ORDO_ERROR_EVENT_FAILED,
  * within ORDO_FAILURE_POLL_BOUND_MS of its failure. Otherwise as
- * ordo_ticket_wait.
+ * ordo_ticket_wait. A call that ends with ORDO_ERROR_EVENT_FAILED or with a
+ * timeout while waiting for the events does not count as having seen the
+ * grant (see ordo_ticket_ready): the holder was not handed the events.
  */
 ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadline,
                                        const cl_event **events, size_t *num_events);
@@ -445,7 +447,8 @@ ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadlin
  * whole queue) and *barrier, if given, receives NULL; otherwise *barrier, if
  * given, receives the barrier's event, a new reference the caller releases.
  * The queue is not flushed. Errors as ordo_ticket_wait, plus ORDO_ERROR_OPENCL
- * if the enqueue fails (the message names the OpenCL error).
+ * if the enqueue fails (the message names the OpenCL error). Only a call that
+ * returns ORDO_OK counts as having seen the grant (see ordo_ticket_ready).
  */
 ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
                                       ordo_deadline deadline, cl_event *barrier);
