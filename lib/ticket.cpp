@@ -7,6 +7,8 @@
 #include "resource.hpp"
 
 #include <cstddef>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace ordo::detail {
@@ -162,25 +164,48 @@ WaitResult Ticket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_ev
     wait_list.reserve(events.size() + 1);
     std::vector<cl_event> foreign;
     for (size_t i = 0; i < events.size(); ++i) {
+        cl_event e = events.data()[i];
         cl_context event_context = nullptr;
-        check_cl(clGetEventInfo(events.data()[i], CL_EVENT_CONTEXT, sizeof event_context,
-                                &event_context, nullptr),
+        check_cl(clGetEventInfo(e, CL_EVENT_CONTEXT, sizeof event_context, &event_context, nullptr),
                  "clGetEventInfo(CL_EVENT_CONTEXT)");
-        (event_context == context ? wait_list : foreign).push_back(events.data()[i]);
+        // POCL 3.1 neither runs nor fails a command whose wait list holds an
+        // event that has already failed: a barrier on it would stall the
+        // queue for good. (An event that fails after the enqueue fails the
+        // barrier, as it should.)
+        cl_int status = CL_COMPLETE;
+        check_cl(
+            clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, nullptr),
+            "clGetEventInfo(CL_EVENT_COMMAND_EXECUTION_STATUS)");
+        if (status < 0) {
+            result.status = ORDO_ERROR_EVENT_FAILED;
+            result.failure = Failure::make(ORDO_ERROR_EVENT_FAILED,
+                                           "cl_event " + std::to_string(i) +
+                                               " of the grant ended with execution status " +
+                                               std::to_string(status) + " (" +
+                                               cl_error_name(status) + "); nothing was enqueued",
+                                           status);
+            return result;
+        }
+        (event_context == context ? wait_list : foreign).push_back(e);
     }
+    Ref<Future> done;
+    std::unique_ptr<Bridge> bridge;
     if (!foreign.empty()) {
-        Ref<Future> done = wait_events_async(foreign.data(), foreign.size());
-        cl_event user_event = clCreateUserEvent(context, &err);
-        check_cl(err, "clCreateUserEvent");
-        auto *bridge = new Bridge;
+        done = wait_events_async(foreign.data(), foreign.size());
+        bridge = std::make_unique<Bridge>();
         bridge->fn = finish_bridge;
-        bridge->user_event = user_event;
-        wait_list.push_back(user_event);
-        done->on_complete(bridge);
+        bridge->user_event = clCreateUserEvent(context, &err);
+        check_cl(err, "clCreateUserEvent");
+        wait_list.push_back(bridge->user_event);
     }
-    check_cl(clEnqueueBarrierWithWaitList(queue, static_cast<cl_uint>(wait_list.size()),
-                                          wait_list.data(), barrier),
-             "clEnqueueBarrierWithWaitList");
+    err = clEnqueueBarrierWithWaitList(queue, static_cast<cl_uint>(wait_list.size()),
+                                       wait_list.data(), barrier);
+    // The bridge is armed only once the barrier is enqueued, for the same
+    // reason: its user event may be set to a failure status at once. It sets
+    // and drops the user event even if the enqueue failed.
+    if (bridge)
+        done->on_complete(bridge.release());
+    check_cl(err, "clEnqueueBarrierWithWaitList");
     mark_seen(); // only now does the device wait for the events
     return result;
 }

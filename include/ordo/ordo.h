@@ -447,8 +447,12 @@ ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadlin
  * whole queue) and *barrier, if given, receives NULL; otherwise *barrier, if
  * given, receives the barrier's event, a new reference the caller releases.
  * The queue is not flushed. Errors as ordo_ticket_wait, plus ORDO_ERROR_OPENCL
- * if the enqueue fails (the message names the OpenCL error). Only a call that
- * returns ORDO_OK counts as having seen the grant (see ordo_ticket_ready).
+ * if the enqueue fails (the message names the OpenCL error), and
+ * ORDO_ERROR_EVENT_FAILED, enqueuing nothing, if one of the events has already
+ * ended with a negative execution status (some runtimes, POCL 3.1 among them,
+ * neither run nor fail a command that waits for such an event, which would
+ * stall the queue). Only a call that returns ORDO_OK counts as having seen the
+ * grant (see ordo_ticket_ready).
  */
 ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
                                       ordo_deadline deadline, cl_event *barrier);
