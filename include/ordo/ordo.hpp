@@ -519,10 +519,10 @@ public:
         };
     }
     void post(std::function<void()> work) {
-        {
-            std::lock_guard lock(mutex_);
-            work_.push_back(std::move(work));
-        }
+        // Notified under the lock: once the loop can see the work it may run
+        // it and be destroyed, so post() must be done with wake_ by then.
+        std::lock_guard lock(mutex_);
+        work_.push_back(std::move(work));
         wake_.notify_one();
     }
     // Runs posted work on this thread until done() holds; false if the
