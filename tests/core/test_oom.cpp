@@ -382,7 +382,9 @@ TEST(OutOfMemory, PromisesAndFutures) {
                  return status;
              }},
         };
-    for (const auto &[name, call] : calls) {
+    for (const auto &entry : calls) {
+        const char *name = entry.first;
+        const auto &call = entry.second; // (clang 14 cannot capture structured bindings)
         long hits = 0;
         for (long nth = 1; nth < kMaxAllocations; ++nth) {
             ordo_promise p = nullptr;
