@@ -570,7 +570,11 @@ ORDO_API int ordo_job_queue_contains(ordo_job_queue queue, ordo_future job, int 
  */
 ORDO_API int ordo_job_queue_backlog_future(ordo_job_queue queue, size_t level, ordo_future *out);
 
-/** Destroys the handle (NULL accepted); pending jobs are not affected. */
+/**
+ * Destroys the handle (NULL accepted); pending jobs are not affected. Backlog
+ * futures (ordo_job_queue_backlog_future) that have not completed fail with
+ * ORDO_ERROR_ABANDONED.
+ */
 ORDO_API int ordo_job_queue_destroy(ordo_job_queue queue);
 
 #ifdef __cplusplus
