@@ -952,13 +952,17 @@ private:
         if (e == nullptr)
             return;
         clSetUserEventStatus(e, kFailedEventStatus);
-        s_.events->track(e);
         for (cl_event d : t.device_work)
             s_.events->track(d);
         t.device_work.clear();
-        if (!begin_release(t))
+        if (!begin_release(t)) {
+            s_.events->track(e);
             return finish(i, true);
+        }
         CHECK_STATUS(ordo_ticket_ready(t.handle, &e, 1), check_status_ == ORDO_OK);
+        // Tracked only now: the completer releases a tracked event whose count
+        // is back to 1, which it would be until ordo retains it.
+        s_.events->track(e);
         g_count.releases.fetch_add(1, std::memory_order_relaxed);
         finish(i, false);
     }
