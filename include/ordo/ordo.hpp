@@ -436,8 +436,12 @@ struct Resumer {
             if ((r->status = ordo_future_events(r->stage.get(), &events, &n)) == ORDO_OK &&
                 (r->status = ordo_wait_events_async(events, n, &f)) == ORDO_OK) {
                 r->events = Future(f);
-                if ((r->status = ordo_future_on_complete(f, &Resumer::on_complete, r)) == ORDO_OK)
+                // Once registered, the callback may run at once or on another
+                // thread and set r->status: only a failed registration is ours.
+                int registered = ordo_future_on_complete(f, &Resumer::on_complete, r);
+                if (registered == ORDO_OK)
                     return;
+                r->status = registered;
             }
         }
         r->post();
