@@ -95,6 +95,9 @@ ORDO_API int ordo_job_queue_backlog_future(ordo_job_queue queue, size_t level, o
 
 ORDO_API int ordo_job_queue_destroy(ordo_job_queue queue) {
     return guarded([&] {
+        if (queue == nullptr)
+            return ORDO_OK;
+        lookup<JobQueueHandle>(queue, "queue").queue->abandon(); // may throw: nothing changed
         if (JobQueueHandle *h = retire<JobQueueHandle>(queue, "queue"))
             Pool<JobQueueHandle>::destroy(h);
         return ORDO_OK;

@@ -126,7 +126,16 @@ ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out) {
     return guarded([&] {
         Ticket &t = lookup<Ticket>(ticket, "ticket");
         require(out, "out");
-        *out = new_future_handle(t.grant_future());
+        // The handle first: taking the grant future marks the grant seen,
+        // which a call that fails must not do.
+        FutureHandle *h = Pool<FutureHandle>::create(FutureHandle{});
+        try {
+            h->future = t.grant_future();
+        } catch (...) {
+            Pool<FutureHandle>::destroy(h);
+            throw;
+        }
+        *out = publish<FutureHandle, ordo_future_s>(h);
         return ORDO_OK;
     });
 }

@@ -119,6 +119,15 @@ void flush_queues_of(const EventList &events) {
     cl_command_queue flushed[8];
     size_t num_flushed = 0;
     for (size_t i = 0; i < events.size(); ++i) {
+        // Only a command still CL_QUEUED may need a flush. The queue of a
+        // command that was submitted, has run or has failed may already be
+        // released by its owner and deleted: its handle must not be used.
+        cl_int status = CL_QUEUED;
+        check_cl(clGetEventInfo(events.data()[i], CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status,
+                                &status, nullptr),
+                 "clGetEventInfo(CL_EVENT_COMMAND_EXECUTION_STATUS)");
+        if (status != CL_QUEUED)
+            continue;
         cl_command_queue queue = nullptr;
         check_cl(
             clGetEventInfo(events.data()[i], CL_EVENT_COMMAND_QUEUE, sizeof queue, &queue, nullptr),

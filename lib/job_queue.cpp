@@ -163,4 +163,15 @@ Ref<Future> JobQueue::backlog_at_most(size_t level) {
     return f;
 }
 
+void JobQueue::abandon() {
+    Ref<Failure> failure = Failure::make(ORDO_ERROR_ABANDONED, "the job queue was destroyed");
+    std::vector<Watcher> abandoned;
+    {
+        std::lock_guard lock(mutex_);
+        abandoned.swap(watchers_);
+    }
+    for (auto &w : abandoned)
+        w.future->fail(failure);
+}
+
 } // namespace ordo::detail

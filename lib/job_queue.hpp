@@ -49,6 +49,11 @@ public:
     bool contains(const Future *job);
     // A future that completes once the backlog is at most level.
     Ref<Future> backlog_at_most(size_t level);
+    // The owner is gone: fails the backlog futures still waiting with
+    // ORDO_ERROR_ABANDONED (only the queue could complete them; one that was
+    // itself queued as a job would keep the queue alive for ever). Jobs are
+    // not affected. Throws std::bad_alloc, changing nothing.
+    void abandon();
 
 private:
     explicit JobQueue(size_t max_pending) : max_pending_(max_pending) {}

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace ordo::detail {
@@ -94,6 +95,14 @@ void Ticket::destroy() noexcept {
     Pool<Ticket>::destroy(this);
 }
 
+void Ticket::mark_seen() noexcept {
+    if (!(flags_.load(std::memory_order_relaxed) & kSeen)) {
+        flags_.fetch_or(kSeen, std::memory_order_acq_rel);
+        if (tracing())
+            trace(TraceKind::kGrant, *this);
+    }
+}
+
 Future &Ticket::grant() const {
     if (flags_.load(std::memory_order_acquire) & kReleased)
         throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
@@ -122,17 +131,12 @@ int Ticket::blocking_wait(Future &f, Deadline deadline) {
     return status;
 }
 
-WaitResult Ticket::wait(Deadline deadline) {
+WaitResult Ticket::wait_grant(Deadline deadline) {
     Future &g = grant();
     WaitResult result;
     result.status = g.is_complete() ? g.poll() : blocking_wait(g, deadline);
     if (result.status == ORDO_ERROR_TIMEOUT)
         return result;
-    if (!(flags_.load(std::memory_order_relaxed) & kSeen)) {
-        flags_.fetch_or(kSeen, std::memory_order_acq_rel);
-        if (tracing())
-            trace(TraceKind::kGrant, *this);
-    }
     if (result.status == ORDO_OK)
         result.events = &g.events();
     else
@@ -140,31 +144,51 @@ WaitResult Ticket::wait(Deadline deadline) {
     return result;
 }
 
+WaitResult Ticket::wait(Deadline deadline) {
+    WaitResult result = wait_grant(deadline);
+    if (result.status != ORDO_ERROR_TIMEOUT)
+        mark_seen();
+    return result;
+}
+
+// The grant counts as seen only once the holder is handed its outcome: a
+// wait for the events that times out or fails leaves the holder without the
+// events, so a release must still forward them.
 WaitResult Ticket::wait_complete(Deadline deadline) {
-    WaitResult result = wait(deadline);
-    if (result.status != ORDO_OK || result.events->empty())
+    WaitResult result = wait_grant(deadline);
+    if (result.status == ORDO_ERROR_TIMEOUT)
         return result;
+    if (result.status != ORDO_OK || result.events->empty()) {
+        mark_seen();
+        return result;
+    }
     Ref<Future> done = wait_events_async(*result.events);
     int status = done->is_complete() ? done->poll() : blocking_wait(*done, deadline);
     if (status != ORDO_OK) {
         result.status = status;
         if (status != ORDO_ERROR_TIMEOUT)
             result.failure = done->failure_ref();
+        return result;
     }
+    mark_seen();
     return result;
 }
 
 WaitResult Ticket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier) {
     cl_context context = queue_context(queue);
-    WaitResult result = wait(deadline);
-    if (result.status != ORDO_OK)
+    WaitResult result = wait_grant(deadline);
+    if (result.status == ORDO_ERROR_TIMEOUT)
         return result;
-    if (result.events->empty()) {
-        if (barrier != nullptr)
+    if (result.status != ORDO_OK || result.events->empty()) {
+        if (result.status == ORDO_OK && barrier != nullptr)
             *barrier = nullptr;
+        mark_seen();
         return result;
     }
+    // Throws, marking nothing, if an event already failed (nothing is then
+    // enqueued) or the enqueue fails.
     enqueue_barrier(queue, context, *result.events, barrier);
+    mark_seen(); // only now does the device wait for the events
     return result;
 }
 

@@ -104,6 +104,9 @@ private:
     void destroy() noexcept override;
     Future &grant() const;
     int blocking_wait(Future &f, Deadline deadline);
+    // wait() without marking the grant seen.
+    WaitResult wait_grant(Deadline deadline);
+    void mark_seen() noexcept;
     void release_with(Outcome outcome);
     void resolve(Future &grant, bool seen) noexcept;
     void drop_grant() noexcept;

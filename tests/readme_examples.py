@@ -28,6 +28,8 @@ def main():
                 compile_cmd = [cxx, "-std=c++20"]
             compile_cmd += ["-Wall", "-Wextra", "-Werror", "-I", include_dir, source, "-o", binary,
                             "-L", lib_dir, "-lordo", "-lOpenCL"]
+            # Sanitizer builds: the examples link the sanitizer runtime too.
+            compile_cmd += os.environ.get("ORDO_EXAMPLE_FLAGS", "").split()
             result = subprocess.run(compile_cmd, capture_output=True, text=True)
             if result.returncode != 0:
                 print(f"README {lang} example {index} does not compile:\n{result.stderr}")

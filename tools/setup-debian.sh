@@ -6,7 +6,7 @@
 set -eu
 packages="build-essential clang meson ninja-build pkg-config ocl-icd-opencl-dev
   opencl-clhpp-headers opencl-c-headers pocl-opencl-icd oclgrind clinfo libgtest-dev
-  libbenchmark-dev python3"
+  libbenchmark-dev python3 valgrind libclang-rt-14-dev"
 if [ "$(id -u)" = 0 ]; then as_root=""; else as_root="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $as_root apt-get update -q

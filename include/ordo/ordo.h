@@ -457,7 +457,9 @@ ORDO_API int ordo_ticket_wait(ordo_ticket ticket, ordo_deadline deadline, const 
  * CL_COMPLETE (without clWaitForEvents and without a thread per waiter).
  * An event with a negative execution status gives ORDO_ERROR_EVENT_FAILED,
  * within ORDO_FAILURE_POLL_BOUND_MS of its failure. Otherwise as
- * ordo_ticket_wait.
+ * ordo_ticket_wait. A call that ends with ORDO_ERROR_EVENT_FAILED or with a
+ * timeout while waiting for the events does not count as having seen the
+ * grant (see ordo_ticket_ready): the holder was not handed the events.
  */
 ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadline,
                                        const cl_event **events, size_t *num_events);
@@ -472,7 +474,12 @@ ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadlin
  * whole queue) and *barrier, if given, receives NULL; otherwise *barrier, if
  * given, receives the barrier's event, a new reference the caller releases.
  * The queue is not flushed. Errors as ordo_ticket_wait, plus ORDO_ERROR_OPENCL
- * if the enqueue fails (the message names the OpenCL error).
+ * if the enqueue fails (the message names the OpenCL error), and
+ * ORDO_ERROR_EVENT_FAILED, enqueuing nothing, if one of the events has already
+ * ended with a negative execution status (some runtimes, POCL 3.1 among them,
+ * neither run nor fail a command that waits for such an event, which would
+ * stall the queue). Only a call that returns ORDO_OK counts as having seen the
+ * grant (see ordo_ticket_ready).
  */
 ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
                                       ordo_deadline deadline, cl_event *barrier);
@@ -615,7 +622,11 @@ ORDO_API int ordo_job_queue_contains(ordo_job_queue queue, ordo_future job, int 
  */
 ORDO_API int ordo_job_queue_backlog_future(ordo_job_queue queue, size_t level, ordo_future *out);
 
-/** Destroys the handle (NULL accepted); pending jobs are not affected. */
+/**
+ * Destroys the handle (NULL accepted); pending jobs are not affected. Backlog
+ * futures (ordo_job_queue_backlog_future) that have not completed fail with
+ * ORDO_ERROR_ABANDONED.
+ */
 ORDO_API int ordo_job_queue_destroy(ordo_job_queue queue);
 
 /* ===========================================================================

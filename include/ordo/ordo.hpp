@@ -451,8 +451,12 @@ struct Resumer {
             if ((r->status = ordo_future_events(r->stage.get(), &events, &n)) == ORDO_OK &&
                 (r->status = ordo_wait_events_async(events, n, &f)) == ORDO_OK) {
                 r->events = Future(f);
-                if ((r->status = ordo_future_on_complete(f, &Resumer::on_complete, r)) == ORDO_OK)
+                // Once registered, the callback may run at once or on another
+                // thread and set r->status: only a failed registration is ours.
+                int registered = ordo_future_on_complete(f, &Resumer::on_complete, r);
+                if (registered == ORDO_OK)
                     return;
+                r->status = registered;
             }
         }
         r->post();
@@ -534,10 +538,10 @@ public:
         };
     }
     void post(std::function<void()> work) {
-        {
-            std::lock_guard lock(mutex_);
-            work_.push_back(std::move(work));
-        }
+        // Notified under the lock: once the loop can see the work it may run
+        // it and be destroyed, so post() must be done with wake_ by then.
+        std::lock_guard lock(mutex_);
+        work_.push_back(std::move(work));
         wake_.notify_one();
     }
     // Runs posted work on this thread until done() holds; false if the

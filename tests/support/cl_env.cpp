@@ -9,10 +9,12 @@ namespace ordo_test {
 namespace {
 
 ClEnv *g_env = nullptr;
+bool g_released = false;
 
 void release_env() {
-    if (g_env == nullptr)
+    if (g_env == nullptr || g_released)
         return;
+    g_released = true;
     ordo_flush_releases(ORDO_DEADLINE_NEVER);
     clFinish(g_env->queue1);
     clFinish(g_env->queue2);
@@ -20,6 +22,16 @@ void release_env() {
     clReleaseCommandQueue(g_env->queue2);
     clReleaseContext(g_env->context);
 }
+
+// Released when the tests are done, before exit: Oclgrind's per-thread state
+// is destroyed before atexit handlers run, so OpenCL calls made from one
+// write to freed memory.
+class ReleaseAtTearDown : public ::testing::Environment {
+public:
+    void TearDown() override { release_env(); }
+};
+[[maybe_unused]] ::testing::Environment *const g_release =
+    ::testing::AddGlobalTestEnvironment(new ReleaseAtTearDown);
 
 } // namespace
 
@@ -56,7 +68,6 @@ ClEnv &cl_env() {
         if (err != CL_SUCCESS)
             std::abort();
         g_env = env;
-        std::atexit(release_env);
     });
     return *g_env;
 }

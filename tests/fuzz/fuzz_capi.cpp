@@ -1,0 +1,587 @@
+// libFuzzer target for the C ABI: each input is decoded into a sequence of C
+// calls on a small table of handles, among them invalid ones: NULL, handles
+// already destroyed, handles of another kind, bad counts and pointers,
+// second releases, statuses out of range. Waits never block (their deadlines
+// have passed), so an input runs in microseconds.
+//
+// After each input every handle is destroyed, every user event set, and each
+// cl_event's reference count must come back to 1 (the harness's own): a
+// count that does not is reported as a crash, like any sanitizer report or
+// leak. The table is small on purpose: destroyed handles are recycled for
+// handles of the same kind (lib/pool.hpp), and memory is given back to the
+// system only past thousands of free slots; a stale handle in this table
+// therefore always reads still-allocated memory.
+//
+// Encoding (one byte each, reads past the end give 0): an opcode (see Op),
+// then its arguments, each read by one call in a statement of its own (the
+// order of evaluation of function arguments is unspecified).
+// tests/fuzz/make_seeds.py writes the seed corpus in this encoding.
+#include <ordo/ordo.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+// The OpenCL side, created once.
+struct Cl {
+    cl_context context = nullptr;
+    cl_command_queue queue = nullptr;
+};
+Cl g_cl;
+
+void quiet_log(void *, int, const char *) {}
+
+int init_cl() {
+    cl_platform_id platform = nullptr;
+    cl_device_id device = nullptr;
+    cl_int err = clGetPlatformIDs(1, &platform, nullptr);
+    if (err == CL_SUCCESS)
+        err = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, nullptr);
+    if (err == CL_SUCCESS)
+        g_cl.context = clCreateContext(nullptr, 1, &device, nullptr, nullptr, &err);
+    if (err == CL_SUCCESS)
+        g_cl.queue = clCreateCommandQueue(g_cl.context, device, 0, &err);
+    if (err != CL_SUCCESS) {
+        std::fprintf(stderr, "fuzz_capi: no OpenCL device (%d)\n", err);
+        std::abort();
+    }
+    ordo_set_log_callback(quiet_log, nullptr);
+    return 0;
+}
+
+class Input {
+public:
+    Input(const uint8_t *data, size_t size) : data_(data), size_(size) {}
+    bool done() const { return pos_ >= size_; }
+    uint8_t byte() { return pos_ < size_ ? data_[pos_++] : 0; }
+    uint32_t u16() { return byte() | (uint32_t{byte()} << 8); }
+    int32_t i32() {
+        uint32_t v = byte();
+        v |= uint32_t{byte()} << 8;
+        v |= uint32_t{byte()} << 16;
+        v |= uint32_t{byte()} << 24;
+        return static_cast<int32_t>(v);
+    }
+    int64_t i64() {
+        uint64_t lo = static_cast<uint32_t>(i32());
+        uint64_t hi = static_cast<uint32_t>(i32());
+        return static_cast<int64_t>(lo | hi << 32);
+    }
+
+private:
+    const uint8_t *data_;
+    size_t size_;
+    size_t pos_ = 0;
+};
+
+constexpr int kSlots = 6;
+
+// A table slot: a handle, live or not. A destroyed handle keeps its value.
+template <class H>
+struct Table {
+    H h[kSlots] = {};
+    bool live[kSlots] = {};
+    int put(H handle) {
+        for (int i = 0; i < kSlots; ++i)
+            if (!live[i]) {
+                h[i] = handle;
+                live[i] = true;
+                return i;
+            }
+        return -1;
+    }
+};
+
+// Callbacks may run on an OpenCL runtime thread: they only count.
+struct CallbackCounter {
+    std::atomic<int> calls{0};
+};
+CallbackCounter g_callbacks;
+void count_callback(void *data, int) {
+    static_cast<CallbackCounter *>(data)->calls.fetch_add(1);
+}
+
+enum Op : uint8_t {
+    kResourceCreate,
+    kResourceValue,
+    kAcquire,
+    kResourceDestroy,
+    kTicketValue,
+    kTicketWait,
+    kTicketWaitComplete,
+    kTicketEnqueueWait,
+    kTicketGrantFuture,
+    kTicketReady,
+    kTicketFail,
+    kTicketCancel,
+    kTicketDestroy,
+    kFuturePoll,
+    kFutureWait,
+    kFutureEvents,
+    kFutureFailure,
+    kFutureOnComplete,
+    kFutureFd,
+    kFutureCancel,
+    kFutureClone,
+    kFutureDestroy,
+    kPromiseCreate,
+    kPromiseFuture,
+    kPromiseComplete,
+    kPromiseFail,
+    kPromiseDestroy,
+    kWaitEventsAsync,
+    kJobQueueCreate,
+    kJobQueueAdd,
+    kJobQueueTryAdd,
+    kJobQueueClean,
+    kJobQueueFinish,
+    kJobQueueQuery,
+    kJobQueueBacklogFuture,
+    kJobQueueDestroy,
+    kSetEventStatus,
+    kMisc,
+    kNumOps
+};
+
+class Run {
+public:
+    explicit Run(Input &in) : in_(in) {
+        for (auto &e : user_events_) {
+            cl_int err = CL_SUCCESS;
+            e = clCreateUserEvent(g_cl.context, &err);
+            if (err != CL_SUCCESS)
+                std::abort();
+            owned_.push_back(e);
+        }
+    }
+
+    void execute() {
+        for (int steps = 0; steps < 256 && !in_.done(); ++steps)
+            step(static_cast<Op>(in_.byte() % kNumOps));
+    }
+
+    // Destroys everything, sets every event, and checks reference counts.
+    void finish() {
+        for (cl_event e : user_events_) {
+            cl_int status = CL_QUEUED;
+            clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, nullptr);
+            if (status > CL_COMPLETE)
+                clSetUserEventStatus(e, CL_COMPLETE);
+        }
+        for (int i = 0; i < kSlots; ++i) {
+            if (tickets_.live[i])
+                ordo_ticket_destroy(tickets_.h[i]);
+            if (futures_.live[i])
+                ordo_future_destroy(futures_.h[i]);
+            if (promises_.live[i])
+                ordo_promise_destroy(promises_.h[i]);
+            if (queues_.live[i])
+                ordo_job_queue_destroy(queues_.h[i]);
+            if (resources_.live[i])
+                ordo_resource_destroy(resources_.h[i]);
+        }
+        clFinish(g_cl.queue);
+        ordo_set_log_level(ORDO_LOG_WARNING);
+        ordo_deadline deadline = ordo_deadline_after(10'000'000'000);
+        for (cl_event e : owned_) {
+            cl_uint count = 0;
+            for (;;) {
+                ordo_flush_releases(deadline);
+                clGetEventInfo(e, CL_EVENT_REFERENCE_COUNT, sizeof count, &count, nullptr);
+                if (count <= 1 || ordo_now() > deadline)
+                    break;
+                std::this_thread::yield();
+            }
+            if (count != 1) {
+                std::fprintf(stderr, "fuzz_capi: cl_event %p has reference count %u, not 1\n",
+                             static_cast<void *>(e), count);
+                std::abort();
+            }
+            clReleaseEvent(e);
+        }
+    }
+
+private:
+    // A handle of kind H for an argument: usually a table slot (live or
+    // destroyed), sometimes NULL or a handle of another kind.
+    template <class H>
+    H pick(Table<H> &table) {
+        uint8_t b = in_.byte();
+        switch (b % 8) {
+        case 0:
+            return nullptr;
+        case 1:
+            return wrong_kind<H>(b / 8);
+        default:
+            return table.h[(b / 8) % kSlots];
+        }
+    }
+    template <class H>
+    H wrong_kind(int which) {
+        switch (which % 5) {
+        case 0:
+            return reinterpret_cast<H>(resources_.h[which % kSlots]);
+        case 1:
+            return reinterpret_cast<H>(tickets_.h[which % kSlots]);
+        case 2:
+            return reinterpret_cast<H>(futures_.h[which % kSlots]);
+        case 3:
+            return reinterpret_cast<H>(promises_.h[which % kSlots]);
+        default:
+            return reinterpret_cast<H>(queues_.h[which % kSlots]);
+        }
+    }
+    // The slot a handle argument came from, to track destroys.
+    template <class H>
+    void forget(Table<H> &table, H handle, int status) {
+        if (status != ORDO_OK || handle == nullptr)
+            return;
+        for (int i = 0; i < kSlots; ++i)
+            if (table.h[i] == handle)
+                table.live[i] = false;
+    }
+    template <class H>
+    void keep(Table<H> &table, H handle) {
+        if (table.put(handle) < 0) { // full: destroy it at once
+            if constexpr (std::is_same_v<H, ordo_ticket>)
+                ordo_ticket_destroy(handle);
+            else if constexpr (std::is_same_v<H, ordo_future>)
+                ordo_future_destroy(handle);
+            else if constexpr (std::is_same_v<H, ordo_promise>)
+                ordo_promise_destroy(handle);
+            else if constexpr (std::is_same_v<H, ordo_job_queue>)
+                ordo_job_queue_destroy(handle);
+            else
+                ordo_resource_destroy(handle);
+        }
+    }
+
+    // An event list argument: up to 4 of the input's events (user events and
+    // barriers), maybe a NULL entry; or a NULL array with a count.
+    struct Events {
+        cl_event list[4] = {};
+        const cl_event *pointer = nullptr;
+        size_t count = 0;
+    };
+    Events events() {
+        Events e;
+        uint8_t b = in_.byte();
+        if (b % 16 == 15) { // bad: NULL with a count
+            e.count = b / 16 == 0 ? SIZE_MAX : b / 16;
+            return e;
+        }
+        e.count = b % 5;
+        for (size_t i = 0; i < e.count; ++i) {
+            uint8_t k = in_.byte();
+            e.list[i] = k % 16 == 15 ? nullptr : owned_[k % owned_.size()];
+        }
+        e.pointer = e.count == 0 && b / 16 % 2 ? nullptr : e.list;
+        return e;
+    }
+
+    ordo_deadline deadline() { return in_.byte() % 2 ? ordo_now() - 1 : ordo_now(); }
+
+    void step(Op op) {
+        switch (op) {
+        case kResourceCreate: {
+            ordo_resource r = nullptr;
+            uint8_t b = in_.byte();
+            if (ordo_resource_create(b % 2 ? &in_ : nullptr, b % 4 < 2 ? "fuzz" : nullptr,
+                                     b % 8 == 7 ? nullptr : &r) == ORDO_OK)
+                keep(resources_, r);
+            break;
+        }
+        case kResourceValue: {
+            void *v = nullptr;
+            ordo_resource r = pick(resources_);
+            ordo_resource_value(r, in_.byte() % 8 == 7 ? nullptr : &v);
+            break;
+        }
+        case kAcquire: {
+            ordo_ticket t = nullptr;
+            ordo_resource r = pick(resources_);
+            if (ordo_resource_acquire(r, in_.byte() % 8 == 7 ? nullptr : &t) == ORDO_OK)
+                keep(tickets_, t);
+            break;
+        }
+        case kResourceDestroy: {
+            ordo_resource r = pick(resources_);
+            forget(resources_, r, ordo_resource_destroy(r));
+            break;
+        }
+        case kTicketValue: {
+            void *v = nullptr;
+            ordo_ticket t = pick(tickets_);
+            ordo_ticket_value(t, in_.byte() % 8 == 7 ? nullptr : &v);
+            break;
+        }
+        case kTicketWait:
+        case kTicketWaitComplete: {
+            ordo_ticket t = pick(tickets_);
+            const cl_event *list = nullptr;
+            size_t n = 0;
+            uint8_t b = in_.byte();
+            auto wait = op == kTicketWait ? ordo_ticket_wait : ordo_ticket_wait_complete;
+            if (wait(t, deadline(), b % 2 ? &list : nullptr, b % 4 < 2 ? &n : nullptr) == ORDO_OK &&
+                list != nullptr && n > 0)
+                (void)list[n - 1]; // the borrowed array is readable
+            break;
+        }
+        case kTicketEnqueueWait: {
+            ordo_ticket t = pick(tickets_);
+            uint8_t b = in_.byte();
+            cl_event barrier = nullptr;
+            int status = ordo_ticket_enqueue_wait(t, b % 4 == 3 ? nullptr : g_cl.queue, deadline(),
+                                                  b % 2 ? &barrier : nullptr);
+            if (status == ORDO_OK && barrier != nullptr)
+                owned_.push_back(barrier); // a new reference, ours
+            break;
+        }
+        case kTicketGrantFuture: {
+            ordo_future f = nullptr;
+            ordo_ticket t = pick(tickets_);
+            if (ordo_ticket_grant_future(t, in_.byte() % 8 == 7 ? nullptr : &f) == ORDO_OK)
+                keep(futures_, f);
+            break;
+        }
+        case kTicketReady: {
+            ordo_ticket t = pick(tickets_);
+            Events e = events();
+            ordo_ticket_ready(t, e.pointer, e.count);
+            break;
+        }
+        case kTicketFail: {
+            ordo_ticket t = pick(tickets_);
+            uint8_t b = in_.byte();
+            ordo_ticket_fail(t, in_.i32(), b % 2 ? "fuzz failure" : nullptr);
+            break;
+        }
+        case kTicketCancel:
+            ordo_ticket_cancel(pick(tickets_));
+            break;
+        case kTicketDestroy: {
+            ordo_ticket t = pick(tickets_);
+            forget(tickets_, t, ordo_ticket_destroy(t));
+            break;
+        }
+        case kFuturePoll:
+            ordo_future_poll(pick(futures_));
+            break;
+        case kFutureWait: {
+            ordo_future f = pick(futures_);
+            uint8_t flags = in_.byte();
+            ordo_future_wait(f, deadline(), flags % 4 == 3 ? flags : flags % 2);
+            break;
+        }
+        case kFutureEvents: {
+            const cl_event *list = nullptr;
+            size_t n = 0;
+            ordo_future f = pick(futures_);
+            uint8_t b = in_.byte();
+            if (ordo_future_events(f, b % 8 == 7 ? nullptr : &list, b % 8 == 6 ? nullptr : &n) ==
+                    ORDO_OK &&
+                n > 0)
+                (void)list[n - 1];
+            break;
+        }
+        case kFutureFailure: {
+            int status = 0;
+            const char *message = nullptr;
+            cl_int cl_status = 0;
+            ordo_future f = pick(futures_);
+            uint8_t b = in_.byte();
+            if (ordo_future_failure(f, b % 2 ? &status : nullptr, b % 4 < 2 ? &message : nullptr,
+                                    b % 8 < 4 ? &cl_status : nullptr) == ORDO_OK &&
+                message != nullptr)
+                (void)std::strlen(message);
+            break;
+        }
+        case kFutureOnComplete: {
+            ordo_future f = pick(futures_);
+            ordo_future_on_complete(f, in_.byte() % 8 == 7 ? nullptr : count_callback,
+                                    &g_callbacks);
+            break;
+        }
+        case kFutureFd: {
+            int fd = -1;
+            ordo_future f = pick(futures_);
+            ordo_future_fd(f, in_.byte() % 8 == 7 ? nullptr : &fd);
+            break;
+        }
+        case kFutureCancel:
+            ordo_future_cancel(pick(futures_));
+            break;
+        case kFutureClone: {
+            ordo_future f = nullptr;
+            ordo_future g = pick(futures_);
+            if (ordo_future_clone(g, in_.byte() % 8 == 7 ? nullptr : &f) == ORDO_OK)
+                keep(futures_, f);
+            break;
+        }
+        case kFutureDestroy: {
+            ordo_future f = pick(futures_);
+            forget(futures_, f, ordo_future_destroy(f));
+            break;
+        }
+        case kPromiseCreate: {
+            ordo_promise p = nullptr;
+            if (ordo_promise_create(in_.byte() % 8 == 7 ? nullptr : &p) == ORDO_OK)
+                keep(promises_, p);
+            break;
+        }
+        case kPromiseFuture: {
+            ordo_future f = nullptr;
+            ordo_promise p = pick(promises_);
+            if (ordo_promise_future(p, in_.byte() % 8 == 7 ? nullptr : &f) == ORDO_OK)
+                keep(futures_, f);
+            break;
+        }
+        case kPromiseComplete: {
+            ordo_promise p = pick(promises_);
+            Events e = events();
+            ordo_promise_complete(p, e.pointer, e.count);
+            break;
+        }
+        case kPromiseFail: {
+            ordo_promise p = pick(promises_);
+            int status = in_.i32();
+            ordo_promise_fail(p, status, in_.byte() % 2 ? "fuzz" : nullptr);
+            break;
+        }
+        case kPromiseDestroy: {
+            ordo_promise p = pick(promises_);
+            forget(promises_, p, ordo_promise_destroy(p));
+            break;
+        }
+        case kWaitEventsAsync: {
+            Events e = events();
+            ordo_future f = nullptr;
+            if (ordo_wait_events_async(e.pointer, e.count, in_.byte() % 8 == 7 ? nullptr : &f) ==
+                ORDO_OK)
+                keep(futures_, f);
+            break;
+        }
+        case kJobQueueCreate: {
+            ordo_job_queue q = nullptr;
+            uint8_t b = in_.byte();
+            if (ordo_job_queue_create(b % 4, b % 16 == 15 ? nullptr : &q) == ORDO_OK)
+                keep(queues_, q);
+            break;
+        }
+        case kJobQueueAdd: {
+            ordo_job_queue q = pick(queues_);
+            ordo_future f = pick(futures_);
+            ordo_job_queue_add(q, f, deadline());
+            break;
+        }
+        case kJobQueueTryAdd: {
+            ordo_job_queue q = pick(queues_);
+            ordo_job_queue_try_add(q, pick(futures_));
+            break;
+        }
+        case kJobQueueClean:
+            ordo_job_queue_clean(pick(queues_));
+            break;
+        case kJobQueueFinish: {
+            ordo_job_queue q = pick(queues_);
+            size_t max_remaining = in_.byte() % 4;
+            ordo_job_queue_finish(q, max_remaining, deadline());
+            break;
+        }
+        case kJobQueueQuery: {
+            ordo_job_queue q = pick(queues_);
+            ordo_future f = pick(futures_);
+            size_t n = 0;
+            int contains = 0;
+            uint8_t b = in_.byte();
+            ordo_job_queue_size(q, b % 8 == 7 ? nullptr : &n);
+            ordo_job_queue_backlog(q, b % 8 == 6 ? nullptr : &n);
+            ordo_job_queue_contains(q, f, b % 8 == 5 ? nullptr : &contains);
+            break;
+        }
+        case kJobQueueBacklogFuture: {
+            ordo_job_queue q = pick(queues_);
+            ordo_future f = nullptr;
+            uint8_t b = in_.byte();
+            if (ordo_job_queue_backlog_future(q, b % 4, b % 16 == 15 ? nullptr : &f) == ORDO_OK)
+                keep(futures_, f);
+            break;
+        }
+        case kJobQueueDestroy: {
+            ordo_job_queue q = pick(queues_);
+            forget(queues_, q, ordo_job_queue_destroy(q));
+            break;
+        }
+        case kSetEventStatus: {
+            // The OpenCL side: a user event completes or fails (once).
+            uint8_t b = in_.byte();
+            cl_event e = user_events_[b % 3];
+            cl_int status = CL_QUEUED;
+            clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, nullptr);
+            if (status > CL_COMPLETE)
+                clSetUserEventStatus(e, b / 3 % 2 ? CL_COMPLETE : -static_cast<cl_int>(b / 6 + 1));
+            break;
+        }
+        case kMisc: {
+            int32_t v = in_.i32();
+            switch (in_.byte() % 6) {
+            case 0:
+                (void)std::strlen(ordo_status_string(v));
+                (void)std::strlen(ordo_status_description(v));
+                break;
+            case 1:
+                ordo_set_log_level(v % 2 ? v : (v & 0x7f));
+                break;
+            case 2:
+                (void)ordo_log_level_get();
+                (void)std::strlen(ordo_last_error_message());
+                break;
+            case 3:
+                ordo_flush_releases(ordo_now() - 1);
+                break;
+            case 4:
+                (void)ordo_deadline_after(in_.i64());
+                break;
+            default: {
+                int major = 0, minor = 0, patch = 0;
+                ordo_version(v % 2 ? &major : nullptr, v % 4 < 2 ? &minor : nullptr,
+                             v % 8 < 4 ? &patch : nullptr);
+            }
+            }
+            break;
+        }
+        case kNumOps:
+            break;
+        }
+    }
+
+    Input &in_;
+    Table<ordo_resource> resources_;
+    Table<ordo_ticket> tickets_;
+    Table<ordo_future> futures_;
+    Table<ordo_promise> promises_;
+    Table<ordo_job_queue> queues_;
+    cl_event user_events_[3] = {};
+    std::vector<cl_event> owned_; // each holds our one reference
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***) {
+    return init_cl();
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    Input in(data, size);
+    Run run(in);
+    run.execute();
+    run.finish();
+    return 0;
+}

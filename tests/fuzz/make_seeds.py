@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of fuzz_capi (tests/fuzz/corpus/): short call
+sequences in the harness's encoding, one per scenario, from which the
+fuzzer mutates; and the inputs that once found a bug (tests/fuzz/regressions/),
+which the meson test fuzz-corpus runs. Run it again after changing the
+encoding in fuzz_capi.cpp:
+
+    tests/fuzz/make_seeds.py [corpus-dir [regressions-dir]]
+"""
+import os
+import sys
+
+OPS = """ResourceCreate ResourceValue Acquire ResourceDestroy TicketValue TicketWait
+TicketWaitComplete TicketEnqueueWait TicketGrantFuture TicketReady TicketFail TicketCancel
+TicketDestroy FuturePoll FutureWait FutureEvents FutureFailure FutureOnComplete FutureFd
+FutureCancel FutureClone FutureDestroy PromiseCreate PromiseFuture PromiseComplete PromiseFail
+PromiseDestroy WaitEventsAsync JobQueueCreate JobQueueAdd JobQueueTryAdd JobQueueClean
+JobQueueFinish JobQueueQuery JobQueueBacklogFuture JobQueueDestroy SetEventStatus Misc""".split()
+OP = {name: i for i, name in enumerate(OPS)}
+
+
+def slot(i):
+    """A table slot (live or destroyed)."""
+    return 2 + 8 * i
+
+
+NULL = 0
+
+
+def wrong(kind):
+    """A handle of another kind: 0 resource, 1 ticket, 2 future, 3 promise, 4 queue."""
+    return 1 + 8 * kind
+
+
+def events(*indices):
+    """An event list: indices into the input's events (0-2: user events, 3..: barriers)."""
+    return [len(indices)] + list(indices)
+
+
+PAST = 1  # deadline byte: already passed
+
+
+def status(value):
+    return list((value & 0xFFFFFFFF).to_bytes(4, "little"))
+
+
+def seq(*steps):
+    out = []
+    for step in steps:
+        name, *args = step
+        out.append(OP[name])
+        for a in args:
+            out.extend(a if isinstance(a, list) else [a])
+    return bytes(out)
+
+
+SEEDS = {
+    "chain": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketWait", slot(0), 3, PAST),
+        ("TicketReady", slot(0), events(0)),
+        ("TicketWait", slot(1), 3, PAST),
+        ("TicketWaitComplete", slot(1), 3, PAST),
+        ("SetEventStatus", 3),
+        ("TicketWaitComplete", slot(1), 3, PAST),
+        ("TicketGrantFuture", slot(2), 0),
+        ("FutureOnComplete", slot(0), 0),
+        ("TicketReady", slot(1), events(1, 2)),
+        ("FutureWait", slot(0), 0, PAST),
+        ("FutureEvents", slot(0), 0),
+        ("TicketDestroy", slot(0)), ("TicketDestroy", slot(1)), ("TicketDestroy", slot(2)),
+        ("ResourceDestroy", slot(0)),
+    ),
+    "early-release": seq(
+        ("ResourceCreate", 1),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketReady", slot(1), events(1)),
+        ("TicketReady", slot(0), events(0)),
+        ("TicketWait", slot(2), 3, PAST),
+        ("TicketCancel", slot(2)),
+        ("TicketReady", slot(2), events()),
+    ),
+    "failure": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketFail", slot(0), 1, status(-1001)),
+        ("TicketWait", slot(1), 0, PAST),
+        ("TicketGrantFuture", slot(1), 0),
+        ("FutureFailure", slot(0), 0),
+        ("TicketFail", slot(1), 0, status(5)),
+        ("TicketReady", slot(1), events()),
+        ("TicketReady", slot(1), events()),
+        ("PromiseCreate", 0), ("PromiseFuture", slot(0), 0),
+        ("PromiseFail", slot(0), status(-3), 1),
+        ("FutureFailure", slot(1), 0),
+        ("PromiseComplete", slot(0), events(0)),
+    ),
+    "device-wait": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketReady", slot(0), events(1)),
+        ("TicketEnqueueWait", slot(1), 1, PAST),
+        ("SetEventStatus", 4),
+        ("TicketReady", slot(1), events(3)),
+        ("TicketWaitComplete", slot(2), 3, PAST),
+        ("TicketEnqueueWait", slot(2), 3, PAST),
+    ),
+    "failed-event": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("SetEventStatus", 0),
+        ("TicketReady", slot(0), events(0)),
+        ("TicketEnqueueWait", slot(1), 1, PAST),
+        ("TicketWaitComplete", slot(1), 3, PAST),
+        ("WaitEventsAsync", events(0, 1), 0),
+        ("FuturePoll", slot(0)),
+        ("FutureFailure", slot(0), 0),
+    ),
+    "job-queue": seq(
+        ("JobQueueCreate", 2),
+        ("PromiseCreate", 0), ("PromiseFuture", slot(0), 0),
+        ("PromiseCreate", 0), ("PromiseFuture", slot(1), 0),
+        ("JobQueueAdd", slot(0), slot(0), PAST),
+        ("JobQueueTryAdd", slot(0), slot(1)),
+        ("JobQueueTryAdd", slot(0), slot(1)),
+        ("JobQueueBacklogFuture", slot(0), 0),
+        ("JobQueueQuery", slot(0), slot(0), 0),
+        ("PromiseComplete", slot(0), events()),
+        ("PromiseFail", slot(1), status(-1002), 0),
+        ("JobQueueClean", slot(0)),
+        ("JobQueueFinish", slot(0), 0, PAST),
+        ("JobQueueDestroy", slot(0)),
+    ),
+    "async-wait": seq(
+        ("WaitEventsAsync", events(0, 1, 2), 0),
+        ("FutureOnComplete", slot(0), 0),
+        ("FutureFd", slot(0), 0),
+        ("FutureClone", slot(0), 0),
+        ("SetEventStatus", 3),
+        ("FutureCancel", slot(1)),
+        ("FutureWait", slot(0), 1, PAST),
+        ("FutureDestroy", slot(1)),
+        ("FutureDestroy", slot(1)),
+    ),
+    "bad-handles": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0),
+        ("PromiseCreate", 0), ("PromiseFuture", slot(0), 0),
+        ("TicketWait", NULL, 0, PAST),
+        ("TicketWait", wrong(0), 0, PAST),
+        ("FuturePoll", wrong(1)),
+        ("PromiseComplete", wrong(2), events()),
+        ("Acquire", wrong(3), 0),
+        ("JobQueueClean", wrong(1)),
+        ("TicketDestroy", slot(0)),
+        ("TicketWait", slot(0), 0, PAST),
+        ("TicketDestroy", slot(0)),
+        ("ResourceDestroy", slot(0)),
+        ("Acquire", slot(0), 0),
+        ("FutureDestroy", slot(0)),
+        ("FutureEvents", slot(0), 0),
+        ("PromiseDestroy", slot(0)),
+        ("PromiseFuture", slot(0), 0),
+    ),
+    "bad-arguments": seq(
+        ("ResourceCreate", 7),
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 7),
+        ("Acquire", slot(0), 0),
+        ("TicketReady", slot(0), [0x0F]),          # NULL array, count SIZE_MAX
+        ("TicketReady", slot(0), [0x3F]),          # NULL array, count 3
+        ("TicketReady", slot(0), [2, 0, 0x0F]),    # a NULL event in the list
+        ("TicketEnqueueWait", slot(0), 3, PAST),   # NULL queue
+        ("TicketFail", slot(0), 1, status(0)),
+        ("FutureWait", NULL, 0xF3, PAST),
+        ("WaitEventsAsync", [0x1F], 0),
+        ("Misc", status(-1000), 0), ("Misc", status(12345), 1), ("Misc", status(7), 5),
+    ),
+}
+
+
+# Inputs that once failed (see each core fix), written to regressions/.
+REGRESSIONS = {
+    # A backlog future queued in its own queue kept the queue alive for ever.
+    "job-queue-self-backlog": seq(
+        ("JobQueueCreate", 0),
+        ("PromiseCreate", 0), ("PromiseFuture", slot(0), 0),
+        ("JobQueueAdd", slot(0), slot(0), PAST),
+        ("JobQueueBacklogFuture", slot(0), 0),
+        ("JobQueueAdd", slot(0), slot(1), PAST),
+    ),
+}
+
+
+def write(directory, inputs):
+    os.makedirs(directory, exist_ok=True)
+    for name, data in inputs.items():
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(data)
+    print(f"{len(inputs)} inputs in {directory}")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    write(sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus"), SEEDS)
+    write(sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "regressions"), REGRESSIONS)
+
+
+if __name__ == "__main__":
+    main()
