@@ -128,6 +128,16 @@ private:
             --c.count;
             return std::exchange(c.head, next_of(c.head));
         }
+        // The cache is about to hold slots: make sure they go back at thread
+        // exit (a thread may take slots without ever freeing one itself).
+        if (!c.flusher) [[unlikely]] {
+            try {
+                register_flusher(c);
+            } catch (...) {
+                c.dead = true;
+                return new Slot;
+            }
+        }
         {
             Global &g = global();
             std::lock_guard lock(g.mutex);
