@@ -1,11 +1,27 @@
 // Resources and tickets.
 #include "handles.hpp"
 
+#include "../lib/event_wait.hpp"
+
 namespace ordo::capi {
 
 ordo_future new_future_handle(Ref<Future> future);
 
 namespace {
+
+// POCL 3.1 frees a command whose event nobody holds any more and then uses it
+// when an event the command waits for fails (an abort in
+// pocl_update_event_failed). A barrier the caller did not ask for is
+// therefore kept until it has ended, by an asynchronous wait that lets go of
+// it then (also when the runtime calls no callback for the failure).
+void keep_until_ended(cl_event barrier) noexcept {
+    EventList ours = EventList::adopt(barrier);
+    try {
+        wait_events_async(ours); // holds its own reference while it waits
+    } catch (...) {
+        // Without memory for the wait: released at once, as before.
+    }
+}
 
 int report_wait(const WaitResult &result, const cl_event **events, size_t *num_events) {
     if (result.status == ORDO_OK) {
@@ -94,7 +110,7 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
             if (barrier != nullptr)
                 *barrier = made;
             else if (made != nullptr)
-                clReleaseEvent(made);
+                keep_until_ended(made);
         }
         return report(result.status, result.failure.get());
     });
