@@ -65,7 +65,7 @@ ORDO_API int ordo_multi_ticket_enqueue_wait(ordo_multi_ticket ticket, cl_command
             if (barrier != nullptr)
                 *barrier = made;
             else if (made != nullptr)
-                clReleaseEvent(made);
+                keep_until_ended(made);
         }
         return report_wait(result, nullptr, nullptr);
     });

@@ -92,7 +92,7 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
             if (barrier != nullptr)
                 *barrier = made;
             else if (made != nullptr)
-                clReleaseEvent(made);
+                keep_until_ended(made);
         }
         return report(result.status, result.failure.get());
     });
@@ -107,7 +107,7 @@ ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_qu
         if (barrier != nullptr)
             *barrier = made;
         else
-            clReleaseEvent(made);
+            keep_until_ended(made);
         return ORDO_OK;
     });
 }

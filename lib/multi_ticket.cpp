@@ -24,16 +24,19 @@ Ticket &MultiTicket::ticket(size_t i) const {
     return *tickets_[i];
 }
 
-WaitResult MultiTicket::wait(Deadline deadline) {
+WaitResult MultiTicket::wait_grants(Deadline deadline) {
     EventList merged;
     bool any = false;
     for (auto &t : tickets_) {
         if (t->released())
             continue;
         any = true;
-        WaitResult r = t->wait(deadline);
-        if (r.status != ORDO_OK)
+        WaitResult r = t->wait_grant(deadline);
+        if (r.status != ORDO_OK) {
+            if (r.status != ORDO_ERROR_TIMEOUT)
+                t->mark_seen(); // its failure is what the holder is handed
             return r;
+        }
         merged.append_copy(*r.events);
     }
     if (!any)
@@ -48,31 +51,51 @@ WaitResult MultiTicket::wait(Deadline deadline) {
     return result;
 }
 
+void MultiTicket::mark_seen() noexcept {
+    for (auto &t : tickets_)
+        if (!t->released())
+            t->mark_seen();
+}
+
+WaitResult MultiTicket::wait(Deadline deadline) {
+    WaitResult result = wait_grants(deadline);
+    if (result.status == ORDO_OK)
+        mark_seen();
+    return result;
+}
+
+// As for a single ticket, the grants count as seen only once the holder is
+// handed their outcome.
 WaitResult MultiTicket::wait_complete(Deadline deadline) {
-    WaitResult result = wait(deadline);
-    if (result.status != ORDO_OK || result.events->empty())
+    WaitResult result = wait_grants(deadline);
+    if (result.status != ORDO_OK)
         return result;
-    Ref<Future> done = wait_events_async(*result.events);
-    int status = done->wait(deadline);
-    if (status != ORDO_OK) {
-        result.status = status;
-        if (status != ORDO_ERROR_TIMEOUT)
-            result.failure = done->failure_ref();
+    if (!result.events->empty()) {
+        Ref<Future> done = wait_events_async(*result.events);
+        int status = done->wait(deadline);
+        if (status != ORDO_OK) {
+            result.status = status;
+            if (status != ORDO_ERROR_TIMEOUT)
+                result.failure = done->failure_ref();
+            return result;
+        }
     }
+    mark_seen();
     return result;
 }
 
 WaitResult MultiTicket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier) {
     cl_context context = queue_context(queue);
-    WaitResult result = wait(deadline);
+    WaitResult result = wait_grants(deadline);
     if (result.status != ORDO_OK)
         return result;
     if (result.events->empty()) {
         if (barrier != nullptr)
             *barrier = nullptr;
-        return result;
+    } else {
+        enqueue_barrier(queue, context, *result.events, barrier);
     }
-    enqueue_barrier(queue, context, *result.events, barrier);
+    mark_seen(); // only now does the device wait for the events
     return result;
 }
 

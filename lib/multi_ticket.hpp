@@ -35,6 +35,10 @@ public:
     void fail_release(const Ref<Failure> &failure);
 
 private:
+    // Waits for every grant without marking any seen.
+    WaitResult wait_grants(Deadline deadline);
+    void mark_seen() noexcept;
+
     std::vector<Ref<Ticket>> tickets_;
     SmallMutex mutex_; // guards union_ and have_union_
     EventList union_;

@@ -61,6 +61,12 @@ public:
     // while the holder's handle lives), the predecessor's failure, or
     // ORDO_ERROR_TIMEOUT. Throws Error(ORDO_ERROR_INVALID_STATE) after release.
     WaitResult wait(Deadline deadline);
+    // wait() without marking the grant seen: for callers (a multi-ticket)
+    // that hand the outcome over only once more has gone well.
+    WaitResult wait_grant(Deadline deadline);
+    // The holder has been handed the grant's outcome: a release no longer
+    // forwards the predecessor's events.
+    void mark_seen() noexcept;
     // Host wait for the grant and for its events to complete.
     WaitResult wait_complete(Deadline deadline);
     // Waits for the grant, then enqueues a barrier on queue for its events;
@@ -104,9 +110,6 @@ private:
     void destroy() noexcept override;
     Future &grant() const;
     int blocking_wait(Future &f, Deadline deadline);
-    // wait() without marking the grant seen.
-    WaitResult wait_grant(Deadline deadline);
-    void mark_seen() noexcept;
     void release_with(Outcome outcome);
     void resolve(Future &grant, bool seen) noexcept;
     void drop_grant() noexcept;

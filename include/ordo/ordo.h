@@ -479,7 +479,10 @@ ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadlin
  * ended with a negative execution status (some runtimes, POCL 3.1 among them,
  * neither run nor fail a command that waits for such an event, which would
  * stall the queue). Only a call that returns ORDO_OK counts as having seen the
- * grant (see ordo_ticket_ready).
+ * grant (see ordo_ticket_ready). (POCL 3.1 aborts when an event fails while a
+ * command waiting for it has no event reference left outside the runtime:
+ * with barrier NULL ordo keeps the barrier's event until it has ended; a
+ * caller who takes it should do the same.)
  */
 ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
                                       ordo_deadline deadline, cl_event *barrier);

@@ -179,6 +179,26 @@ TEST(FailedEventStatus, DeviceWaitOnAnEventThatFailsLater) {
     clReleaseEvent(barrier);
 }
 
+// Regression (found by the fuzzer: an abort inside POCL). POCL 3.1 frees a
+// command whose event nobody holds any more and then uses it when an event it
+// waits for fails (abort in pocl_update_event_failed). ordo released the
+// barrier of a device wait at once when the caller did not ask for it; it
+// now keeps it until the barrier has ended.
+TEST(FailedEventStatus, DeviceWaitWithoutBarrierThenTheEventFails) {
+    ClEnv &env = cl_env();
+    cl_event e = make_user_event();
+    {
+        Chain c(3);
+        ORDO_ASSERT_OK(ordo_ticket_ready(c.t[0], &e, 1));
+        ORDO_ASSERT_OK(ordo_ticket_enqueue_wait(c.t[1], env.queue1, soon(), nullptr));
+        ASSERT_EQ(clSetUserEventStatus(e, -7), CL_SUCCESS); // POCL aborted here
+        ASSERT_EQ(clFinish(env.queue1), CL_SUCCESS);
+        ORDO_ASSERT_OK(ordo_ticket_ready(c.t[1], nullptr, 0));
+    }
+    EXPECT_TRUE(reference_count_returns_to(e, 1));
+    clReleaseEvent(e);
+}
+
 // One event failing while waiters on several resources block without a
 // deadline: every waiter wakes with the failure (no runtime callback needed).
 TEST(FailedEventStatus, WakesEveryBlockedWaiter) {

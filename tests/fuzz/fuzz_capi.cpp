@@ -579,6 +579,15 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    // ORDO_FUZZ_LAST_INPUT=path keeps the input being run on disk, for a
+    // crash that libFuzzer cannot catch (an abort inside the OpenCL runtime).
+    static const char *last_input = std::getenv("ORDO_FUZZ_LAST_INPUT");
+    if (last_input != nullptr) {
+        if (std::FILE *f = std::fopen(last_input, "wb")) {
+            std::fwrite(data, 1, size, f);
+            std::fclose(f);
+        }
+    }
     Input in(data, size);
     Run run(in);
     run.execute();

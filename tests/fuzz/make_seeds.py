@@ -190,6 +190,15 @@ REGRESSIONS = {
         ("JobQueueBacklogFuture", slot(0), 0),
         ("JobQueueAdd", slot(0), slot(1), PAST),
     ),
+    # A device wait without a barrier output, then its event fails: POCL 3.1
+    # aborted in pocl_update_event_failed on the barrier ordo had released.
+    "device-wait-released-barrier-then-failure": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketReady", slot(0), events(0)),
+        ("TicketEnqueueWait", slot(1), 0, PAST),
+        ("SetEventStatus", 0),
+    ),
 }
 
 
