@@ -145,6 +145,122 @@ std::vector<std::pair<const char *, Call<ordo_promise>>> promise_calls() {
     };
 }
 
+std::vector<std::pair<const char *, Call<ordo_multi_ticket>>> multi_calls() {
+    return {
+        {"size",
+         [](ordo_multi_ticket m) {
+             size_t n;
+             return ordo_multi_ticket_size(m, &n);
+         }},
+        {"wait",
+         [](ordo_multi_ticket m) {
+             return ordo_multi_ticket_wait(m, ordo_now(), nullptr, nullptr);
+         }},
+        {"wait_complete",
+         [](ordo_multi_ticket m) {
+             return ordo_multi_ticket_wait_complete(m, ordo_now(), nullptr, nullptr);
+         }},
+        {"enqueue_wait",
+         [](ordo_multi_ticket m) {
+             return ordo_multi_ticket_enqueue_wait(m, cl_env().queue1, ordo_now(), nullptr);
+         }},
+        {"ready",
+         [](ordo_multi_ticket m) {
+             return ordo_multi_ticket_ready(m, nullptr, 0);
+         }},
+        {"fail",
+         [](ordo_multi_ticket m) {
+             return ordo_multi_ticket_fail(m, -1, "x");
+         }},
+        {"ready_one",
+         [](ordo_multi_ticket m) {
+             return ordo_multi_ticket_ready_one(m, 0, nullptr, 0);
+         }},
+        {"fail_one",
+         [](ordo_multi_ticket m) {
+             return ordo_multi_ticket_fail_one(m, 0, -1, "x");
+         }},
+        {"destroy",
+         [](ordo_multi_ticket m) {
+             return ordo_multi_ticket_destroy(m);
+         }},
+    };
+}
+
+std::vector<std::pair<const char *, Call<ordo_ring>>> ring_calls() {
+    return {
+        {"acquire",
+         [](ordo_ring r) {
+             ordo_ticket t;
+             return ordo_ring_acquire(r, ORDO_EXCLUSIVE, &t, nullptr);
+         }},
+        {"size",
+         [](ordo_ring r) {
+             size_t n;
+             return ordo_ring_size(r, &n);
+         }},
+        {"value",
+         [](ordo_ring r) {
+             void *v;
+             return ordo_ring_value(r, 0, &v);
+         }},
+        {"destroy",
+         [](ordo_ring r) {
+             return ordo_ring_destroy(r);
+         }},
+    };
+}
+
+std::vector<std::pair<const char *, Call<ordo_job_queue>>> job_queue_calls() {
+    static ordo_future job = [] {
+        ordo_future f = nullptr;
+        ordo_wait_events_async(nullptr, 0, &f);
+        return f;
+    }();
+    return {
+        {"add",
+         [](ordo_job_queue q) {
+             return ordo_job_queue_add(q, job, ordo_now());
+         }},
+        {"try_add",
+         [](ordo_job_queue q) {
+             return ordo_job_queue_try_add(q, job);
+         }},
+        {"clean",
+         [](ordo_job_queue q) {
+             return ordo_job_queue_clean(q);
+         }},
+        {"finish",
+         [](ordo_job_queue q) {
+             return ordo_job_queue_finish(q, 0, ordo_now());
+         }},
+        {"size",
+         [](ordo_job_queue q) {
+             size_t n;
+             return ordo_job_queue_size(q, &n);
+         }},
+        {"backlog",
+         [](ordo_job_queue q) {
+             size_t n;
+             return ordo_job_queue_backlog(q, &n);
+         }},
+        {"contains",
+         [](ordo_job_queue q) {
+             int c;
+             return ordo_job_queue_contains(q, job, &c);
+         }},
+        {"backlog_future",
+         [](ordo_job_queue q) {
+             ordo_future f;
+             return ordo_job_queue_backlog_future(q, 0, &f);
+         }},
+        {"destroy",
+         [](ordo_job_queue q) {
+             return ordo_job_queue_destroy(q);
+         }},
+    };
+}
+
 template <class H, class Calls>
 void expect_invalid_handle(H handle, const Calls &calls, const char *what, bool destroy_ok) {
     for (const auto &[name, call] : calls) {
@@ -168,6 +284,9 @@ TEST(BadHandles, NullIsRejectedByEveryFunction) {
     expect_invalid_handle<ordo_resource>(nullptr, resource_calls(), "NULL resource", true);
     expect_invalid_handle<ordo_future>(nullptr, future_calls(), "NULL future", true);
     expect_invalid_handle<ordo_promise>(nullptr, promise_calls(), "NULL promise", true);
+    expect_invalid_handle<ordo_multi_ticket>(nullptr, multi_calls(), "NULL multi-ticket", true);
+    expect_invalid_handle<ordo_ring>(nullptr, ring_calls(), "NULL ring", true);
+    expect_invalid_handle<ordo_job_queue>(nullptr, job_queue_calls(), "NULL job queue", true);
     EXPECT_NE(std::string(ordo_last_error_message()), "");
 }
 
@@ -188,6 +307,11 @@ TEST(BadHandles, WrongKindIsRejectedByEveryFunction) {
                           true);
     expect_invalid_handle(reinterpret_cast<ordo_promise>(f), promise_calls(), "future as promise",
                           true);
+    expect_invalid_handle(reinterpret_cast<ordo_multi_ticket>(t), multi_calls(),
+                          "ticket as multi-ticket", true);
+    expect_invalid_handle(reinterpret_cast<ordo_ring>(r), ring_calls(), "resource as ring", true);
+    expect_invalid_handle(reinterpret_cast<ordo_job_queue>(f), job_queue_calls(),
+                          "future as job queue", true);
     // Nothing changed: every handle still works as its own kind.
     EXPECT_EQ(ordo_ticket_wait(t, soon(), nullptr, nullptr), ORDO_OK);
     EXPECT_EQ(ordo_future_poll(f), ORDO_PENDING);
@@ -214,6 +338,22 @@ TEST(BadHandles, DestroyedHandlesAreRejected) {
     ORDO_ASSERT_OK(ordo_resource_destroy(r));
     ORDO_ASSERT_OK(ordo_future_destroy(f));
     ORDO_ASSERT_OK(ordo_promise_destroy(p));
+    ordo_resource r2 = nullptr;
+    ordo_multi_ticket m = nullptr;
+    ordo_ring ring = nullptr;
+    ordo_job_queue q = nullptr;
+    ORDO_ASSERT_OK(ordo_resource_create(nullptr, "dead too", &r2));
+    ORDO_ASSERT_OK(ordo_acquire_many(&r2, nullptr, 1, &m));
+    ORDO_ASSERT_OK(ordo_ring_create(&r2, 1, &ring));
+    ORDO_ASSERT_OK(ordo_job_queue_create(0, &q));
+    ORDO_ASSERT_OK(ordo_multi_ticket_ready(m, nullptr, 0));
+    ORDO_ASSERT_OK(ordo_multi_ticket_destroy(m));
+    ORDO_ASSERT_OK(ordo_ring_destroy(ring));
+    ORDO_ASSERT_OK(ordo_job_queue_destroy(q));
+    ORDO_ASSERT_OK(ordo_resource_destroy(r2));
+    expect_invalid_handle(m, multi_calls(), "destroyed multi-ticket", true);
+    expect_invalid_handle(ring, ring_calls(), "destroyed ring", true);
+    expect_invalid_handle(q, job_queue_calls(), "destroyed job queue", true);
     // Destroying twice is answered too (best-effort detection, see ordo.h).
     expect_invalid_handle(t, ticket_calls(), "destroyed ticket", true);
     expect_invalid_handle(r, resource_calls(), "destroyed resource", true);
