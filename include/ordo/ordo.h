@@ -494,8 +494,9 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * barrier waits for a user event of the queue's context, which the library
  * sets to CL_COMPLETE then (from whichever thread completes the last of
  * them), or to a negative status if the predecessor failed or an event
- * failed. *barrier (may be NULL) receives a new reference to the barrier.
- * Counts as seeing the grant. Errors: ORDO_ERROR_INVALID_ARGUMENT for a bad
+ * failed. *barrier (may be NULL) receives a new reference to the barrier,
+ * which the caller may release at any time (ordo keeps its own until it has
+ * set the user event and the barrier has ended). Counts as seeing the grant. Errors: ORDO_ERROR_INVALID_ARGUMENT for a bad
  * queue, ORDO_ERROR_OPENCL if the enqueue fails (the user event is then set
  * to an error status, never left pending), ORDO_ERROR_INVALID_STATE after
  * release.
