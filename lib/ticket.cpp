@@ -198,9 +198,15 @@ namespace {
 // done. The barrier may end before that (a command ahead of it on its queue
 // failed), yet POCL 3.1 still notifies it when the user event is set: ordo
 // keeps its own reference to the barrier until then, and until it has ended.
+// And POCL 3.1 ends a command whose wait list failed at once, ahead of the
+// commands before it on its in-order queue, which still notify it when they
+// end: so the user event is set only once a marker enqueued just before the
+// barrier has ended (the grant is looked at only then), and the barrier
+// ends in queue order.
 struct DeferredWait : Callback {
     cl_event user_event;
     cl_event barrier;
+    Ref<Future> grant; // until the work ahead of the barrier has ended
 };
 
 void on_deferred_grant(Callback *self, Future &grant) noexcept {
@@ -224,6 +230,14 @@ void on_deferred_grant(Callback *self, Future &grant) noexcept {
     }
 }
 
+// The work enqueued ahead of the barrier has ended: now the grant decides.
+void on_work_ahead_ended(Callback *self, Future &) noexcept {
+    auto *d = static_cast<DeferredWait *>(self);
+    Ref<Future> grant = std::move(d->grant);
+    d->fn = on_deferred_grant;
+    grant->on_complete(d);
+}
+
 } // namespace
 
 void Ticket::enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier) {
@@ -231,6 +245,12 @@ void Ticket::enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier) {
     cl_context context = queue_context(queue);
     maybe_fail_allocation();
     auto deferred = std::make_unique<DeferredWait>();
+    deferred->grant = Ref<Future>(&g);
+    cl_event ahead = nullptr;
+    check_cl(clEnqueueMarkerWithWaitList(queue, 0, nullptr, &ahead), "clEnqueueMarkerWithWaitList");
+    // Holds the marker until it has ended. (If this throws, the marker is
+    // released: a command left to run, which has no effect.)
+    Ref<Future> ahead_ended = wait_events_async(EventList::adopt(ahead));
     cl_int err = CL_SUCCESS;
     cl_event user_event = clCreateUserEvent(context, &err);
     check_cl(err, "clCreateUserEvent");
@@ -250,8 +270,8 @@ void Ticket::enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier) {
     flags_.fetch_or(kSeen, std::memory_order_acq_rel);
     deferred->user_event = user_event;
     deferred->barrier = made;
-    deferred->fn = on_deferred_grant;
-    g.on_complete(deferred.release());
+    deferred->fn = on_work_ahead_ended;
+    ahead_ended->on_complete(deferred.release());
 }
 
 Ref<Future> Ticket::grant_future() {
