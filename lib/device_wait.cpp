@@ -9,9 +9,11 @@
 #include <vector>
 
 namespace ordo::detail {
-// Sets a user event from a future's outcome, and drops its reference.
+// Sets a user event from a future's outcome, and drops its reference (and
+// then lets go of the command kept for it).
 struct UserEventCompletion : Callback {
     cl_event user_event = nullptr;
+    cl_event keep = nullptr;
 };
 
 cl_context queue_context(cl_command_queue queue) {
@@ -37,20 +39,34 @@ void finish_user_event(Callback *self, Future &f) noexcept {
     clSetUserEventStatus(c->user_event,
                          f.state() == Future::kDone ? CL_COMPLETE : failure_status_for_event(f));
     EventList::adopt(c->user_event); // drops our reference, never on a callback thread
+    if (c->keep != nullptr)
+        keep_until_ended(c->keep);
     delete c;
 }
 
 } // namespace
 
-void complete_user_event_when(Future &done, cl_event user_event) noexcept {
+void keep_until_ended(cl_event event) noexcept {
+    EventList ours = EventList::adopt(event);
+    try {
+        wait_events_async(ours); // holds its own reference while it waits
+    } catch (...) {
+        // Without memory for the wait: released at once.
+    }
+}
+
+void complete_user_event_when(Future &done, cl_event user_event, cl_event keep) noexcept {
     auto *cb = new (std::nothrow) UserEventCompletion;
     if (cb == nullptr) {
         // Never leave a user event pending: fail it now.
         clSetUserEventStatus(user_event, CL_OUT_OF_HOST_MEMORY);
         EventList::adopt(user_event);
+        if (keep != nullptr)
+            keep_until_ended(keep);
         return;
     }
     cb->user_event = user_event;
+    cb->keep = keep;
     cb->fn = finish_user_event;
     done.on_complete(cb);
 }

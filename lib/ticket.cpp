@@ -194,27 +194,48 @@ WaitResult Ticket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_ev
 
 namespace {
 
-// Completes a deferred wait's user event once the grant and its events are done.
+// Completes a deferred wait's user event once the grant and its events are
+// done. The barrier may end before that (a command ahead of it on its queue
+// failed), yet POCL 3.1 still notifies it when the user event is set: ordo
+// keeps its own reference to the barrier until then, and until it has ended.
+// And POCL 3.1 ends a command whose wait list failed at once, ahead of the
+// commands before it on its in-order queue, which still notify it when they
+// end: so the user event is set only once a marker enqueued just before the
+// barrier has ended (the grant is looked at only then), and the barrier
+// ends in queue order.
 struct DeferredWait : Callback {
     cl_event user_event;
+    cl_event barrier;
+    Ref<Future> grant; // until the work ahead of the barrier has ended
 };
 
 void on_deferred_grant(Callback *self, Future &grant) noexcept {
     auto *d = static_cast<DeferredWait *>(self);
     cl_event user_event = d->user_event;
+    cl_event barrier = d->barrier;
     delete d;
     if (grant.state() == Future::kFailed) {
         clSetUserEventStatus(user_event, failure_status_for_event(grant));
         EventList::adopt(user_event);
+        keep_until_ended(barrier);
         return;
     }
     try {
         Ref<Future> done = wait_events_async(grant.events());
-        complete_user_event_when(*done, user_event);
+        complete_user_event_when(*done, user_event, barrier);
     } catch (...) {
         clSetUserEventStatus(user_event, CL_OUT_OF_HOST_MEMORY);
         EventList::adopt(user_event);
+        keep_until_ended(barrier);
     }
+}
+
+// The work enqueued ahead of the barrier has ended: now the grant decides.
+void on_work_ahead_ended(Callback *self, Future &) noexcept {
+    auto *d = static_cast<DeferredWait *>(self);
+    Ref<Future> grant = std::move(d->grant);
+    d->fn = on_deferred_grant;
+    grant->on_complete(d);
 }
 
 } // namespace
@@ -224,21 +245,33 @@ void Ticket::enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier) {
     cl_context context = queue_context(queue);
     maybe_fail_allocation();
     auto deferred = std::make_unique<DeferredWait>();
+    deferred->grant = Ref<Future>(&g);
+    cl_event ahead = nullptr;
+    check_cl(clEnqueueMarkerWithWaitList(queue, 0, nullptr, &ahead), "clEnqueueMarkerWithWaitList");
+    // Holds the marker until it has ended. (If this throws, the marker is
+    // released: a command left to run, which has no effect.)
+    Ref<Future> ahead_ended = wait_events_async(EventList::adopt(ahead));
     cl_int err = CL_SUCCESS;
     cl_event user_event = clCreateUserEvent(context, &err);
     check_cl(err, "clCreateUserEvent");
-    err = clEnqueueBarrierWithWaitList(queue, 1, &user_event, barrier);
+    cl_event made = nullptr;
+    err = clEnqueueBarrierWithWaitList(queue, 1, &user_event, &made);
     if (err != CL_SUCCESS) {
         clSetUserEventStatus(user_event, CL_INVALID_OPERATION); // never left pending
         clReleaseEvent(user_event);
         check_cl(err, "clEnqueueBarrierWithWaitList");
     }
+    if (barrier != nullptr) {
+        clRetainEvent(made); // the caller's; ordo keeps its own (on_deferred_grant)
+        *barrier = made;
+    }
     // The device now waits for the predecessor's events: releasing this
     // ticket need not forward them.
     flags_.fetch_or(kSeen, std::memory_order_acq_rel);
     deferred->user_event = user_event;
-    deferred->fn = on_deferred_grant;
-    g.on_complete(deferred.release());
+    deferred->barrier = made;
+    deferred->fn = on_work_ahead_ended;
+    ahead_ended->on_complete(deferred.release());
 }
 
 Ref<Future> Ticket::grant_future() {

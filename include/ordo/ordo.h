@@ -494,7 +494,12 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * barrier waits for a user event of the queue's context, which the library
  * sets to CL_COMPLETE then (from whichever thread completes the last of
  * them), or to a negative status if the predecessor failed or an event
- * failed. *barrier (may be NULL) receives a new reference to the barrier.
+ * failed. *barrier (may be NULL) receives a new reference to the barrier,
+ * which the caller may release at any time (ordo keeps its own until it has
+ * set the user event and the barrier has ended). The user event is set only
+ * once everything enqueued on queue before the barrier has ended (a marker
+ * tells), so that the barrier ends in queue order even when it fails (POCL
+ * 3.1 uses a failed command freed before the commands ahead of it end).
  * Counts as seeing the grant. Errors: ORDO_ERROR_INVALID_ARGUMENT for a bad
  * queue, ORDO_ERROR_OPENCL if the enqueue fails (the user event is then set
  * to an error status, never left pending), ORDO_ERROR_INVALID_STATE after
@@ -506,8 +511,9 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * the calling thread until the user event is set, so the thread that
  * flushes must not be the one that would release the predecessor; and
  * every pending user event must be set before the OpenCL objects it refers
- * to are released: release the predecessor (or destroy its ticket) before
- * tearing down the queue or the context.
+ * to are released: release the predecessor (or destroy its ticket), and let
+ * the work queued before the barrier end, before tearing down the queue or
+ * the context.
  */
 ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
                                                cl_event *barrier);

@@ -199,6 +199,101 @@ TEST(FailedEventStatus, DeviceWaitWithoutBarrierThenTheEventFails) {
     clReleaseEvent(e);
 }
 
+// Regression (found by ordo-stress: an abort inside POCL, in
+// pocl_lock_events_inorder). A deferred device wait's barrier can end before
+// ordo sets the user event it waits for: a command ahead of it on the same
+// queue fails, and POCL fails the commands queued behind it. POCL 3.1 still
+// notifies the barrier when that user event is set later, and by then has
+// freed a barrier that nobody held any more. ordo now keeps its own
+// reference to the barrier until it has set the user event, so the caller
+// may let go of the barrier once it has ended (or at any time).
+TEST(FailedEventStatus, DeferredBarrierFailedByAnEarlierCommandThenGranted) {
+    if (on_oclgrind())
+        GTEST_SKIP() << "POCL's failure propagation along an in-order queue";
+    for (bool predecessor_fails : {false, true}) {
+        SCOPED_TRACE(predecessor_fails ? "predecessor fails" : "predecessor ready");
+        cl_command_queue q = new_queue();
+        cl_event gate = make_user_event();
+        cl_event marker = nullptr;
+        {
+            Chain c(2);
+            // A command that fails, ahead of the deferred barrier on q.
+            ASSERT_EQ(clEnqueueMarkerWithWaitList(q, 1, &gate, &marker), CL_SUCCESS);
+            cl_event barrier = nullptr;
+            ORDO_ASSERT_OK(ordo_ticket_enqueue_wait_deferred(c.t[1], q, &barrier));
+            ASSERT_NE(barrier, nullptr);
+            ASSERT_EQ(clFlush(q), CL_SUCCESS);
+            ASSERT_EQ(clSetUserEventStatus(gate, -5), CL_SUCCESS);
+            // The barrier fails with the marker, before its ticket's grant.
+            ordo_future ended = nullptr;
+            ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &ended));
+            EXPECT_EQ(ordo_future_wait(ended, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
+            ordo_future_destroy(ended);
+            ASSERT_EQ(ordo_flush_releases(eventually()), ORDO_OK);
+            clReleaseEvent(barrier); // it has ended: the caller lets go of it
+            // The grant sets the barrier's user event on this thread (POCL aborted here).
+            if (predecessor_fails)
+                ORDO_ASSERT_OK(ordo_ticket_fail(c.t[0], ORDO_STATUS_USER_BASE, "failed"));
+            else
+                ORDO_ASSERT_OK(ordo_ticket_ready(c.t[0], nullptr, 0));
+            ORDO_ASSERT_OK(ordo_ticket_ready(c.t[1], nullptr, 0));
+        }
+        EXPECT_EQ(clFinish(q), CL_SUCCESS);
+        EXPECT_TRUE(reference_count_returns_to(gate, 1));
+        EXPECT_TRUE(reference_count_returns_to(marker, 1));
+        clReleaseEvent(marker);
+        clReleaseEvent(gate);
+        clReleaseCommandQueue(q);
+    }
+}
+
+// Regression (found by ordo-stress: the same abort in POCL). POCL 3.1 lets a
+// command whose wait list failed end at once, ahead of the commands before
+// it on its in-order queue, and still notifies it when those end: by then a
+// barrier whose last reference was dropped after it ended has been freed.
+// A deferred wait's barrier ended that way whenever its predecessor failed
+// while earlier work on the queue was pending. ordo now sets the barrier's
+// user event to a failure only once everything enqueued before the barrier
+// has ended, so the barrier ends in queue order.
+TEST(FailedEventStatus, DeferredBarrierOfAFailedPredecessorBehindPendingWork) {
+    if (on_oclgrind())
+        GTEST_SKIP() << "POCL's early failure of a command on an in-order queue";
+    for (bool take : {false, true}) {
+        SCOPED_TRACE(take ? "barrier taken and released" : "no barrier asked for");
+        cl_command_queue q = new_queue();
+        cl_event gate = make_user_event();
+        cl_event pending = nullptr; // earlier work on q
+        ASSERT_EQ(clEnqueueMarkerWithWaitList(q, 1, &gate, &pending), CL_SUCCESS);
+        {
+            Chain c(2);
+            cl_event barrier = nullptr;
+            ORDO_ASSERT_OK(ordo_ticket_enqueue_wait_deferred(c.t[1], q, take ? &barrier : nullptr));
+            ASSERT_EQ(clFlush(q), CL_SUCCESS);
+            ordo_future ended = nullptr;
+            if (take)
+                ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &ended));
+            ORDO_ASSERT_OK(ordo_ticket_fail(c.t[0], ORDO_STATUS_USER_BASE, "failed"));
+            if (take) {
+                // Not before the earlier work: the barrier ends in queue order.
+                EXPECT_EQ(ordo_future_wait(ended, soon(), 0), ORDO_ERROR_TIMEOUT);
+                clReleaseEvent(barrier); // the caller may let go of it at any time
+            }
+            ASSERT_EQ(ordo_flush_releases(eventually()), ORDO_OK);
+            ASSERT_EQ(clSetUserEventStatus(gate, CL_COMPLETE), CL_SUCCESS); // POCL aborted here
+            if (take) {
+                EXPECT_EQ(ordo_future_wait(ended, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
+                ordo_future_destroy(ended);
+            }
+            ORDO_ASSERT_OK(ordo_ticket_ready(c.t[1], nullptr, 0));
+        }
+        EXPECT_EQ(clFinish(q), CL_SUCCESS);
+        EXPECT_TRUE(reference_count_returns_to(pending, 1));
+        clReleaseEvent(pending);
+        clReleaseEvent(gate);
+        clReleaseCommandQueue(q);
+    }
+}
+
 // One event failing while waiters on several resources block without a
 // deadline: every waiter wakes with the failure (no runtime callback needed).
 TEST(FailedEventStatus, WakesEveryBlockedWaiter) {
