@@ -13,7 +13,11 @@ namespace {
 
 // How an EventWait settles and who drops its event references:
 //  - callbacks count down `remaining_`; the last one completes the future,
-//    which takes over the references as its result;
+//    which takes over the references as its result. The poller also counts
+//    down an event it finds CL_COMPLETE before its callback came (Oclgrind
+//    calls back only once a whole flush has run, which may be waiting for
+//    what this wait leads to); a slot's `fired` exchange makes each event
+//    count once;
 //  - a callback with a negative status, the poller finding one, or a cancel
 //    fails the future; the references are then dropped by whichever of the
 //    settler and a poll in progress finishes last (kPolling/kReleasePending),
@@ -103,6 +107,8 @@ public:
                 settle_event_failure(slots_[i].event, status);
                 break;
             }
+            if (status == CL_COMPLETE && !slots_[i].fired.exchange(true, std::memory_order_acq_rel))
+                count_down(); // its callback, when it comes, counts nothing
         }
         f = flags_.fetch_and(~kPolling, std::memory_order_acq_rel);
         if (f & kReleasePending)
@@ -128,17 +134,18 @@ private:
         ClCallbackScope scope;
         auto *slot = static_cast<Slot *>(user_data);
         EventWait *self = slot->owner;
-        slot->fired.store(true, std::memory_order_relaxed);
+        bool first = !slot->fired.exchange(true, std::memory_order_acq_rel);
         // Some runtimes (NVIDIA's) call back with CL_COMPLETE for an event
         // that ended with an error: the event's own status tells.
         cl_int actual = CL_COMPLETE;
-        if (status >= 0 && clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS,
-                                          sizeof actual, &actual, nullptr) == CL_SUCCESS &&
+        if (status >= 0 &&
+            clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof actual, &actual,
+                           nullptr) == CL_SUCCESS &&
             actual < 0)
             status = actual;
         if (status < 0)
-            self->settle_event_failure(event, status);
-        else
+            self->settle_event_failure(event, status); // settles at most once
+        else if (first)
             self->count_down();
         self->outstanding_.fetch_sub(1, std::memory_order_acq_rel);
         self->Future::release();
