@@ -356,12 +356,15 @@ ORDO_API int ordo_promise_destroy(ordo_promise promise);
  * library uses clSetEventCallback, and one shared service thread polls the
  * status of events whose runtime does not call back for failed commands
  * (POCL), so a failure is reported within ORDO_FAILURE_POLL_BOUND_MS
- * milliseconds. num_events == 0 gives a future already DONE. Cancelling
- * the future (ordo_future_cancel) fails it at once and drops the library's
- * event references; since OpenCL cannot unregister a callback, a small
- * record of the wait lives on until the runtime calls back (on POCL, for an
- * event that fails, never: such records are kept, reachable, for the
- * process's lifetime).
+ * milliseconds; it also counts an event it finds CL_COMPLETE whose
+ * callback has not come yet (Oclgrind calls back only after a whole
+ * flush), so the future may complete on the service thread.
+ * num_events == 0 gives a future already DONE. Cancelling the future
+ * (ordo_future_cancel) fails it at once and drops the library's event
+ * references; since OpenCL cannot unregister a callback, a small record of
+ * the wait lives on until the runtime calls back (on POCL, for an event
+ * that fails, never: such records are kept, reachable, for the process's
+ * lifetime).
  */
 ORDO_API int ordo_wait_events_async(const cl_event *events, size_t num_events, ordo_future *out);
 
@@ -513,7 +516,11 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * every pending user event must be set before the OpenCL objects it refers
  * to are released: release the predecessor (or destroy its ticket), and let
  * the work queued before the barrier end, before tearing down the queue or
- * the context.
+ * the context. Nothing the predecessor releases with may depend on the
+ * barrier (a cycle the device never leaves). On POCL 3.1, a barrier that
+ * fails (its predecessor failed) while other threads enqueue on its queue
+ * can crash the runtime (see docs/RUNTIMES.md); a failure seen by one
+ * thread at a time is fine.
  */
 ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
                                                cl_event *barrier);
