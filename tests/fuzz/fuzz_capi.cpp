@@ -2,7 +2,9 @@
 // calls on a small table of handles, among them invalid ones: NULL, handles
 // already destroyed, handles of another kind, bad counts and pointers,
 // second releases, statuses out of range. Waits never block (their deadlines
-// have passed), so an input runs in microseconds.
+// have passed), so an input runs in microseconds. Every function of the C
+// ABI is reached. Deferred device waits each get a queue of their own
+// (POCL 3.1 crashes when a failing barrier's queue is in use elsewhere).
 //
 // After each input every handle is destroyed, every user event set, and each
 // cl_event's reference count must come back to 1 (the harness's own): a
@@ -147,6 +149,27 @@ enum Op : uint8_t {
     kJobQueueDestroy,
     kSetEventStatus,
     kMisc,
+    // Beyond katsdpsigproc (shared and multi-resource tickets, rings,
+    // deferred device waits, diagnostics, tracing).
+    kAcquireShared,
+    kAcquireMany,
+    kMultiSize,
+    kMultiWait,
+    kMultiWaitComplete,
+    kMultiEnqueueWait,
+    kMultiReady,
+    kMultiFail,
+    kMultiReadyOne,
+    kMultiFailOne,
+    kMultiDestroy,
+    kRingCreate,
+    kRingAcquire,
+    kRingQuery,
+    kRingDestroy,
+    kTicketEnqueueWaitDeferred,
+    kTicketSetName,
+    kDiagnostics,
+    kTrace,
     kNumOps
 };
 
@@ -184,12 +207,26 @@ public:
                 ordo_promise_destroy(promises_.h[i]);
             if (queues_.live[i])
                 ordo_job_queue_destroy(queues_.h[i]);
+            if (multis_.live[i])
+                ordo_multi_ticket_destroy(multis_.h[i]);
+            if (rings_.live[i])
+                ordo_ring_destroy(rings_.h[i]);
             if (resources_.live[i])
                 ordo_resource_destroy(resources_.h[i]);
         }
         clFinish(g_cl.queue);
+        // Every ticket is gone, so every deferred barrier's user event is
+        // set (or is being set once the work ahead of it ends).
+        for (cl_command_queue q : deferred_queues_) {
+            clFinish(q);
+            clReleaseCommandQueue(q);
+        }
+        ordo_trace_stop();
+        ordo_diagnostics_enable(0);
+        ordo_set_wait_warning(0);
         ordo_set_log_level(ORDO_LOG_WARNING);
         ordo_deadline deadline = ordo_deadline_after(10'000'000'000);
+        owned_.insert(owned_.end(), deferred_barriers_.begin(), deferred_barriers_.end());
         for (cl_event e : owned_) {
             cl_uint count = 0;
             for (;;) {
@@ -225,7 +262,11 @@ private:
     }
     template <class H>
     H wrong_kind(int which) {
-        switch (which % 5) {
+        switch (which % 7) {
+        case 5:
+            return reinterpret_cast<H>(multis_.h[which % kSlots]);
+        case 6:
+            return reinterpret_cast<H>(rings_.h[which % kSlots]);
         case 0:
             return reinterpret_cast<H>(resources_.h[which % kSlots]);
         case 1:
@@ -258,6 +299,10 @@ private:
                 ordo_promise_destroy(handle);
             else if constexpr (std::is_same_v<H, ordo_job_queue>)
                 ordo_job_queue_destroy(handle);
+            else if constexpr (std::is_same_v<H, ordo_multi_ticket>)
+                ordo_multi_ticket_destroy(handle);
+            else if constexpr (std::is_same_v<H, ordo_ring>)
+                ordo_ring_destroy(handle);
             else
                 ordo_resource_destroy(handle);
         }
@@ -287,6 +332,39 @@ private:
     }
 
     ordo_deadline deadline() { return in_.byte() % 2 ? ordo_now() - 1 : ordo_now(); }
+
+    // A resource list argument with modes: up to 4 picks (so duplicates,
+    // NULL and wrong kinds), or a NULL array with a count.
+    struct Resources {
+        ordo_resource list[4] = {};
+        int modes[4] = {};
+        const ordo_resource *pointer = nullptr;
+        const int *mode_pointer = nullptr;
+        size_t count = 0;
+    };
+    Resources resource_list() {
+        Resources r;
+        uint8_t b = in_.byte();
+        if (b % 16 == 15) { // bad: NULL with a count
+            r.count = b / 16 == 0 ? SIZE_MAX : b / 16;
+            return r;
+        }
+        r.count = b % 5;
+        for (size_t i = 0; i < r.count; ++i) {
+            r.list[i] = pick(resources_);
+            uint8_t m = in_.byte();
+            r.modes[i] = m % 8 == 7 ? m : m % 2; // sometimes a bad mode
+        }
+        r.pointer = r.list;
+        r.mode_pointer = b / 16 % 2 ? nullptr : r.modes;
+        return r;
+    }
+
+    // The OpenCL outcome of an enqueue: a barrier handed back is ours.
+    void own(int status, cl_event barrier) {
+        if (status == ORDO_OK && barrier != nullptr)
+            owned_.push_back(barrier);
+    }
 
     void step(Op op) {
         switch (op) {
@@ -557,6 +635,180 @@ private:
             }
             break;
         }
+        case kAcquireShared: {
+            ordo_ticket t = nullptr;
+            ordo_resource r = pick(resources_);
+            if (ordo_resource_acquire_shared(r, in_.byte() % 8 == 7 ? nullptr : &t) == ORDO_OK)
+                keep(tickets_, t);
+            break;
+        }
+        case kAcquireMany: {
+            Resources r = resource_list();
+            ordo_multi_ticket m = nullptr;
+            if (ordo_acquire_many(r.pointer, r.mode_pointer, r.count,
+                                  in_.byte() % 8 == 7 ? nullptr : &m) == ORDO_OK)
+                keep(multis_, m);
+            break;
+        }
+        case kMultiSize: {
+            size_t n = 0;
+            ordo_multi_ticket m = pick(multis_);
+            ordo_multi_ticket_size(m, in_.byte() % 8 == 7 ? nullptr : &n);
+            break;
+        }
+        case kMultiWait:
+        case kMultiWaitComplete: {
+            ordo_multi_ticket m = pick(multis_);
+            const cl_event *list = nullptr;
+            size_t n = 0;
+            uint8_t b = in_.byte();
+            auto wait = op == kMultiWait ? ordo_multi_ticket_wait : ordo_multi_ticket_wait_complete;
+            if (wait(m, deadline(), b % 2 ? &list : nullptr, b % 4 < 2 ? &n : nullptr) == ORDO_OK &&
+                list != nullptr && n > 0)
+                (void)list[n - 1];
+            break;
+        }
+        case kMultiEnqueueWait: {
+            ordo_multi_ticket m = pick(multis_);
+            uint8_t b = in_.byte();
+            cl_event barrier = nullptr;
+            int status = ordo_multi_ticket_enqueue_wait(m, b % 4 == 3 ? nullptr : g_cl.queue,
+                                                        deadline(), b % 2 ? &barrier : nullptr);
+            own(status, barrier);
+            break;
+        }
+        case kMultiReady: {
+            ordo_multi_ticket m = pick(multis_);
+            Events e = events();
+            ordo_multi_ticket_ready(m, e.pointer, e.count);
+            break;
+        }
+        case kMultiFail: {
+            ordo_multi_ticket m = pick(multis_);
+            uint8_t b = in_.byte();
+            ordo_multi_ticket_fail(m, in_.i32(), b % 2 ? "fuzz failure" : nullptr);
+            break;
+        }
+        case kMultiReadyOne: {
+            ordo_multi_ticket m = pick(multis_);
+            size_t index = in_.byte() % 6; // often out of range
+            Events e = events();
+            ordo_multi_ticket_ready_one(m, index, e.pointer, e.count);
+            break;
+        }
+        case kMultiFailOne: {
+            ordo_multi_ticket m = pick(multis_);
+            size_t index = in_.byte() % 6;
+            int status = in_.i32();
+            ordo_multi_ticket_fail_one(m, index, status, in_.byte() % 2 ? "fuzz" : nullptr);
+            break;
+        }
+        case kMultiDestroy: {
+            ordo_multi_ticket m = pick(multis_);
+            forget(multis_, m, ordo_multi_ticket_destroy(m));
+            break;
+        }
+        case kRingCreate: {
+            Resources r = resource_list();
+            ordo_ring ring = nullptr;
+            if (ordo_ring_create(r.pointer, r.count, in_.byte() % 8 == 7 ? nullptr : &ring) ==
+                ORDO_OK)
+                keep(rings_, ring);
+            break;
+        }
+        case kRingAcquire: {
+            ordo_ring ring = pick(rings_);
+            uint8_t b = in_.byte();
+            ordo_ticket t = nullptr;
+            size_t index = 0;
+            int mode = b % 8 == 7 ? b : b % 2;
+            if (ordo_ring_acquire(ring, mode, b % 16 == 14 ? nullptr : &t,
+                                  b % 4 == 3 ? nullptr : &index) == ORDO_OK)
+                keep(tickets_, t);
+            break;
+        }
+        case kRingQuery: {
+            ordo_ring ring = pick(rings_);
+            uint8_t b = in_.byte();
+            size_t n = 0;
+            void *value = nullptr;
+            ordo_ring_size(ring, b % 8 == 7 ? nullptr : &n);
+            ordo_ring_value(ring, in_.byte() % 6, b % 8 == 6 ? nullptr : &value);
+            break;
+        }
+        case kRingDestroy: {
+            ordo_ring ring = pick(rings_);
+            forget(rings_, ring, ordo_ring_destroy(ring));
+            break;
+        }
+        case kTicketEnqueueWaitDeferred: {
+            // Each on a queue of its own: POCL 3.1 crashes when a barrier
+            // that waits for a user event fails while its queue is in use
+            // (docs/RUNTIMES.md).
+            ordo_ticket t = pick(tickets_);
+            uint8_t b = in_.byte();
+            cl_command_queue queue = nullptr;
+            if (b % 4 != 3) {
+                cl_device_id device = nullptr;
+                clGetContextInfo(g_cl.context, CL_CONTEXT_DEVICES, sizeof device, &device, nullptr);
+                cl_int err = CL_SUCCESS;
+                queue = clCreateCommandQueue(g_cl.context, device, 0, &err);
+                if (err != CL_SUCCESS)
+                    std::abort();
+                deferred_queues_.push_back(queue);
+            }
+            cl_event barrier = nullptr;
+            int status = ordo_ticket_enqueue_wait_deferred(t, queue, b % 2 ? &barrier : nullptr);
+            // Not an input of later calls: a ticket released with its own
+            // successor's deferred barrier would wait for itself.
+            if (status == ORDO_OK && barrier != nullptr)
+                deferred_barriers_.push_back(barrier);
+            if (queue != nullptr)
+                clFlush(queue);
+            break;
+        }
+        case kTicketSetName: {
+            ordo_ticket t = pick(tickets_);
+            uint8_t b = in_.byte();
+            ordo_ticket_set_name(t, b % 4 == 3 ? nullptr : (b % 2 ? "fuzz" : ""));
+            break;
+        }
+        case kDiagnostics: {
+            uint8_t b = in_.byte();
+            switch (b % 4) {
+            case 0:
+                ordo_diagnostics_enable(b / 4 % 2);
+                break;
+            case 1: {
+                char buffer[256];
+                size_t length = 0;
+                size_t capacity = b / 4 % 2 ? sizeof buffer : b / 8 % 8;
+                ordo_dump(b / 32 % 2 ? pick(resources_) : nullptr, b / 64 % 2 ? nullptr : buffer,
+                          capacity, b / 128 ? nullptr : &length);
+                break;
+            }
+            case 2:
+                ordo_set_wait_warning(b / 4 % 2 ? -1 : int64_t{b / 8} * 1000);
+                break;
+            default:
+                ordo_set_log_level(b / 4 % 2 ? ORDO_LOG_DEBUG : ORDO_LOG_WARNING);
+            }
+            break;
+        }
+        case kTrace: {
+            uint8_t b = in_.byte();
+            switch (b % 4) {
+            case 0:
+                ordo_trace_start(b / 4 % 4 == 3 ? 0 : 16u << (b / 4 % 4));
+                break;
+            case 1:
+                ordo_trace_stop();
+                break;
+            default:
+                ordo_trace_write(b % 4 == 2 ? nullptr : "/nonexistent-dir/ordo-fuzz-trace.json");
+            }
+            break;
+        }
         case kNumOps:
             break;
         }
@@ -568,8 +820,12 @@ private:
     Table<ordo_future> futures_;
     Table<ordo_promise> promises_;
     Table<ordo_job_queue> queues_;
+    Table<ordo_multi_ticket> multis_;
+    Table<ordo_ring> rings_;
+    std::vector<cl_command_queue> deferred_queues_; // ours, released at the end
     cl_event user_events_[3] = {};
-    std::vector<cl_event> owned_; // each holds our one reference
+    std::vector<cl_event> owned_;             // each holds our one reference
+    std::vector<cl_event> deferred_barriers_; // likewise
 };
 
 } // namespace

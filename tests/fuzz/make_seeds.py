@@ -15,7 +15,10 @@ TicketWaitComplete TicketEnqueueWait TicketGrantFuture TicketReady TicketFail Ti
 TicketDestroy FuturePoll FutureWait FutureEvents FutureFailure FutureOnComplete FutureFd
 FutureCancel FutureClone FutureDestroy PromiseCreate PromiseFuture PromiseComplete PromiseFail
 PromiseDestroy WaitEventsAsync JobQueueCreate JobQueueAdd JobQueueTryAdd JobQueueClean
-JobQueueFinish JobQueueQuery JobQueueBacklogFuture JobQueueDestroy SetEventStatus Misc""".split()
+JobQueueFinish JobQueueQuery JobQueueBacklogFuture JobQueueDestroy SetEventStatus Misc
+AcquireShared AcquireMany MultiSize MultiWait MultiWaitComplete MultiEnqueueWait MultiReady
+MultiFail MultiReadyOne MultiFailOne MultiDestroy RingCreate RingAcquire RingQuery RingDestroy
+TicketEnqueueWaitDeferred TicketSetName Diagnostics Trace""".split()
 OP = {name: i for i, name in enumerate(OPS)}
 
 
@@ -28,7 +31,8 @@ NULL = 0
 
 
 def wrong(kind):
-    """A handle of another kind: 0 resource, 1 ticket, 2 future, 3 promise, 4 queue."""
+    """A handle of another kind: 0 resource, 1 ticket, 2 future, 3 promise, 4 queue,
+    5 multi-ticket, 6 ring."""
     return 1 + 8 * kind
 
 
@@ -42,6 +46,17 @@ PAST = 1  # deadline byte: already passed
 
 def status(value):
     return list((value & 0xFFFFFFFF).to_bytes(4, "little"))
+
+
+def resources(*picks):
+    """A resource list with modes: (slot byte, mode byte) pairs."""
+    out = [len(picks)]
+    for pick, mode in picks:
+        out += [pick, mode]
+    return out
+
+
+EXCLUSIVE, SHARED = 0, 1
 
 
 def seq(*steps):
@@ -176,6 +191,61 @@ SEEDS = {
         ("FutureWait", NULL, 0xF3, PAST),
         ("WaitEventsAsync", [0x1F], 0),
         ("Misc", status(-1000), 0), ("Misc", status(12345), 1), ("Misc", status(7), 5),
+    ),
+    "shared-and-multi": seq(
+        ("ResourceCreate", 0), ("ResourceCreate", 0),
+        ("AcquireShared", slot(0), 0), ("AcquireShared", slot(0), 0),
+        ("Acquire", slot(0), 0),
+        ("AcquireMany", resources((slot(0), SHARED), (slot(1), EXCLUSIVE)), 0),
+        ("AcquireMany", resources((slot(0), EXCLUSIVE), (slot(0), EXCLUSIVE)), 0),  # duplicate
+        ("AcquireMany", resources((slot(1), 7)), 0),                              # bad mode
+        ("TicketReady", slot(0), events(0)),
+        ("MultiSize", slot(0), 0),
+        ("MultiWait", slot(0), 3, PAST),
+        ("TicketReady", slot(1), events(1)),
+        ("TicketReady", slot(2), events()),
+        ("MultiWaitComplete", slot(0), 3, PAST),
+        ("MultiEnqueueWait", slot(0), 1, PAST),
+        ("MultiReadyOne", slot(0), 0, events(2)),
+        ("MultiReadyOne", slot(0), 5, events()),                                  # out of range
+        ("MultiFailOne", slot(0), 1, status(-1003), 1),
+        ("MultiReady", slot(0), events()),
+        ("MultiFail", slot(0), 0, status(-1004)),
+        ("MultiDestroy", slot(0)), ("MultiDestroy", slot(0)),
+    ),
+    "ring": seq(
+        ("ResourceCreate", 0), ("ResourceCreate", 0), ("ResourceCreate", 0),
+        ("RingCreate", resources((slot(0), 0), (slot(1), 0), (slot(2), 0)), 0),
+        ("RingCreate", resources((slot(0), 0), (slot(0), 0)), 0),                # duplicate
+        ("RingAcquire", slot(0), EXCLUSIVE), ("RingAcquire", slot(0), SHARED),
+        ("RingAcquire", slot(0), 7),                                              # bad mode
+        ("RingQuery", slot(0), 0, 1), ("RingQuery", slot(0), 0, 5),
+        ("TicketReady", slot(0), events(0)),
+        ("RingDestroy", slot(0)), ("RingAcquire", slot(0), 0),
+    ),
+    "deferred": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketEnqueueWaitDeferred", slot(1), 1),
+        ("TicketEnqueueWaitDeferred", slot(2), 0),
+        ("TicketEnqueueWaitDeferred", slot(2), 3),                                # NULL queue
+        ("TicketReady", slot(0), events(0)),
+        ("SetEventStatus", 3),
+        ("TicketFail", slot(1), 1, status(-1005)),
+        ("TicketReady", slot(2), events()),
+        ("TicketEnqueueWaitDeferred", slot(2), 1),                                # after release
+    ),
+    "diagnostics": seq(
+        ("Diagnostics", 4), ("Trace", 4),
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketSetName", slot(0), 1), ("TicketSetName", slot(1), 3),
+        ("Diagnostics", 1 + 4), ("Diagnostics", 1 + 32 + 4, slot(0)), ("Diagnostics", 1 + 64 + 8),
+        ("Diagnostics", 2 + 8), ("Diagnostics", 3 + 4),
+        ("TicketReady", slot(0), events(0)),
+        ("TicketWait", slot(1), 3, PAST),
+        ("Trace", 1), ("Trace", 2), ("Trace", 3),
+        ("Diagnostics", 0),
     ),
 }
 
