@@ -518,9 +518,10 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * the work queued before the barrier end, before tearing down the queue or
  * the context. Nothing the predecessor releases with may depend on the
  * barrier (a cycle the device never leaves). On POCL 3.1, a barrier that
- * fails (its predecessor failed) while other threads enqueue on its queue
- * can crash the runtime (see docs/RUNTIMES.md); a failure seen by one
- * thread at a time is fine.
+ * fails (its predecessor failed) can abort the process now and then: the
+ * runtime races its own device thread when a user event that a queued
+ * command waits for fails (docs/RUNTIMES.md). There, use
+ * ordo_ticket_enqueue_wait where a predecessor may fail.
  */
 ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
                                                cl_event *barrier);
