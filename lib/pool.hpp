@@ -98,8 +98,8 @@ private:
         bool dead; // after thread exit began: bypass the cache
     };
     static Cache &cache() noexcept {
-        static thread_local Cache c __attribute__((tls_model("initial-exec"))) = {nullptr, 0,
-                                                                                  false, false};
+        static thread_local Cache c
+            __attribute__((tls_model("initial-exec"))) = {nullptr, 0, false, false};
         return c;
     }
     struct Flusher {

@@ -64,8 +64,9 @@ int main(int argc, char **argv) {
     constexpr size_t n = 1 << 16;
     try {
         cl::Device device = first_device();
-        if (cl::Platform(device.getInfo<CL_DEVICE_PLATFORM>()).getInfo<CL_PLATFORM_NAME>().find(
-                "Oclgrind") != std::string::npos) {
+        if (cl::Platform(device.getInfo<CL_DEVICE_PLATFORM>())
+                .getInfo<CL_PLATFORM_NAME>()
+                .find("Oclgrind") != std::string::npos) {
             // 77: "skipped" for meson.
             std::printf("skipped: Oclgrind's runtime is not thread-safe (jrprice/Oclgrind#28), "
                         "and this demo enqueues from one thread per chunk\n");
