@@ -2,8 +2,8 @@
 // error message. capi/ only checks arguments, calls the core and translates.
 #pragma once
 
+#include "../lib/device_wait.hpp"
 #include "../lib/error.hpp"
-#include "../lib/event_wait.hpp"
 #include "../lib/future.hpp"
 #include "../lib/job_queue.hpp"
 #include "../lib/multi_ticket.hpp"
@@ -173,20 +173,6 @@ inline int report_wait(const WaitResult &result, const cl_event **events, size_t
             *num_events = result.events->size();
     }
     return report(result.status, result.failure.get());
-}
-
-// POCL 3.1 frees a command whose event nobody holds any more and then uses it
-// when an event the command waits for fails (an abort in
-// pocl_update_event_failed). A barrier the caller did not ask for is
-// therefore kept until it has ended, by an asynchronous wait that lets go of
-// it then (also when the runtime calls no callback for the failure).
-inline void keep_until_ended(cl_event barrier) noexcept {
-    EventList ours = EventList::adopt(barrier);
-    try {
-        wait_events_async(ours); // holds its own reference while it waits
-    } catch (...) {
-        // Without memory for the wait: released at once, as before.
-    }
 }
 
 // The exception barrier around every C entry point.

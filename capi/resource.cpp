@@ -101,13 +101,9 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
 ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
                                                cl_event *barrier) {
     return guarded([&] {
-        Ticket &t = lookup<Ticket>(ticket, "ticket");
-        cl_event made = nullptr;
-        t.enqueue_wait_deferred(queue, &made);
-        if (barrier != nullptr)
-            *barrier = made;
-        else
-            keep_until_ended(made);
+        // The core keeps its own reference to the barrier until it has
+        // ended; *barrier gets one only if asked for.
+        lookup<Ticket>(ticket, "ticket").enqueue_wait_deferred(queue, barrier);
         return ORDO_OK;
     });
 }

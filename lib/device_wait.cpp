@@ -36,15 +36,19 @@ namespace {
 
 void finish_user_event(Callback *self, Future &f) noexcept {
     auto *c = static_cast<UserEventCompletion *>(self);
-    clSetUserEventStatus(c->user_event,
-                         f.state() == Future::kDone ? CL_COMPLETE : failure_status_for_event(f));
-    EventList::adopt(c->user_event); // drops our reference, never on a callback thread
-    if (c->keep != nullptr)
-        keep_until_ended(c->keep);
+    set_user_event(c->user_event,
+                   f.state() == Future::kDone ? CL_COMPLETE : failure_status_for_event(f), c->keep);
     delete c;
 }
 
 } // namespace
+
+void set_user_event(cl_event user_event, cl_int status, cl_event keep) noexcept {
+    clSetUserEventStatus(user_event, status);
+    EventList::adopt(user_event); // drops our reference, never on a callback thread
+    if (keep != nullptr)
+        keep_until_ended(keep);
+}
 
 void keep_until_ended(cl_event event) noexcept {
     EventList ours = EventList::adopt(event);
@@ -59,10 +63,7 @@ void complete_user_event_when(Future &done, cl_event user_event, cl_event keep) 
     auto *cb = new (std::nothrow) UserEventCompletion;
     if (cb == nullptr) {
         // Never leave a user event pending: fail it now.
-        clSetUserEventStatus(user_event, CL_OUT_OF_HOST_MEMORY);
-        EventList::adopt(user_event);
-        if (keep != nullptr)
-            keep_until_ended(keep);
+        set_user_event(user_event, CL_OUT_OF_HOST_MEMORY, keep);
         return;
     }
     cb->user_event = user_event;
@@ -92,10 +93,8 @@ void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList
         if (status < 0)
             throw Error(ORDO_ERROR_EVENT_FAILED,
                         "cl_event " + std::to_string(i) +
-                            " of the grant ended with execution "
-                            "status " +
-                            std::to_string(status) + " (" + cl_error_name(status) +
-                            "); nothing was enqueued",
+                            " of the grant ended with execution status " + std::to_string(status) +
+                            " (" + cl_error_name(status) + "); nothing was enqueued",
                         status);
         (event_context == context ? wait_list : foreign).push_back(e);
     }

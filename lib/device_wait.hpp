@@ -23,6 +23,10 @@ void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList
 // user_event: it is kept until user_event is set and it has ended.
 void complete_user_event_when(Future &done, cl_event user_event, cl_event keep = nullptr) noexcept;
 
+// Sets user_event to status and drops the reference taken over; then keeps
+// keep (a reference taken over, may be null) as keep_until_ended does.
+void set_user_event(cl_event user_event, cl_int status, cl_event keep) noexcept;
+
 // Takes over a reference to a command's event and drops it once the event
 // has ended. POCL 3.1 frees a command whose event nobody holds and then uses
 // it when an event the command waits for changes status: hold a command's

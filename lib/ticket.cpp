@@ -96,11 +96,11 @@ void Ticket::destroy() noexcept {
 }
 
 void Ticket::mark_seen() noexcept {
-    if (!(flags_.load(std::memory_order_relaxed) & kSeen)) {
-        flags_.fetch_or(kSeen, std::memory_order_acq_rel);
-        if (tracing())
-            trace(TraceKind::kGrant, *this);
-    }
+    if (flags_.load(std::memory_order_relaxed) & kSeen)
+        return; // the common case on repeated waits: no read-modify-write
+    // Whoever sets the flag records the grant, once.
+    if (!(flags_.fetch_or(kSeen, std::memory_order_acq_rel) & kSeen) && tracing())
+        trace(TraceKind::kGrant, *this);
 }
 
 Future &Ticket::grant() const {
@@ -215,18 +215,14 @@ void on_deferred_grant(Callback *self, Future &grant) noexcept {
     cl_event barrier = d->barrier;
     delete d;
     if (grant.state() == Future::kFailed) {
-        clSetUserEventStatus(user_event, failure_status_for_event(grant));
-        EventList::adopt(user_event);
-        keep_until_ended(barrier);
+        set_user_event(user_event, failure_status_for_event(grant), barrier);
         return;
     }
     try {
         Ref<Future> done = wait_events_async(grant.events());
         complete_user_event_when(*done, user_event, barrier);
     } catch (...) {
-        clSetUserEventStatus(user_event, CL_OUT_OF_HOST_MEMORY);
-        EventList::adopt(user_event);
-        keep_until_ended(barrier);
+        set_user_event(user_event, CL_OUT_OF_HOST_MEMORY, barrier);
     }
 }
 
