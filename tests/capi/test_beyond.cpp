@@ -17,10 +17,6 @@ using namespace ordo_test;
 
 namespace {
 
-bool granted(ordo_ticket t) {
-    return ordo_ticket_wait(t, ordo_now(), nullptr, nullptr) == ORDO_OK;
-}
-
 std::set<cl_event> events_of(ordo_ticket t) {
     const cl_event *events = nullptr;
     size_t n = 0;

@@ -13,21 +13,6 @@ namespace {
 
 constexpr int kAppFailure = ORDO_STATUS_USER_BASE - 1;
 
-struct Chain {
-    ordo_resource r = nullptr;
-    std::vector<ordo_ticket> t;
-    explicit Chain(int n) : t(n) {
-        EXPECT_EQ(ordo_resource_create(nullptr, "chain", &r), ORDO_OK);
-        for (auto &x : t)
-            EXPECT_EQ(ordo_resource_acquire(r, &x), ORDO_OK);
-    }
-    ~Chain() {
-        for (auto x : t)
-            ordo_ticket_destroy(x);
-        ordo_resource_destroy(r);
-    }
-};
-
 } // namespace
 
 TEST(Failure, TravelsToSuccessorsWithItsMessage) {

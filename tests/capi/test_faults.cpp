@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <latch>
 #include <random>
 #include <string>
@@ -17,35 +18,6 @@
 using namespace ordo_test;
 
 namespace {
-
-struct Chain {
-    ordo_resource r = nullptr;
-    std::vector<ordo_ticket> t;
-    explicit Chain(int n, void *value = nullptr) : t(n) {
-        EXPECT_EQ(ordo_resource_create(value, "faults", &r), ORDO_OK);
-        for (auto &x : t)
-            EXPECT_EQ(ordo_resource_acquire(r, &x), ORDO_OK);
-    }
-    ~Chain() {
-        for (auto x : t)
-            ordo_ticket_destroy(x);
-        ordo_resource_destroy(r);
-    }
-};
-
-bool granted(ordo_ticket t) {
-    return ordo_ticket_wait(t, ordo_now() - 1, nullptr, nullptr) == ORDO_OK;
-}
-
-std::vector<cl_event> grant_events(ordo_ticket t) {
-    const cl_event *events = nullptr;
-    size_t n = 0;
-    int status = ordo_ticket_wait(t, soon(), &events, &n);
-    EXPECT_EQ(status, ORDO_OK) << ordo_last_error_message();
-    if (status != ORDO_OK)
-        return {};
-    return std::vector<cl_event>(events, events + n);
-}
 
 // A user event already set to an error status.
 cl_event failed_event(cl_int status) {
@@ -300,8 +272,7 @@ TEST(FailedEventStatus, WakesEveryBlockedWaiter) {
     constexpr int kWaiters = 4;
     cl_event e = make_user_event();
     {
-        std::vector<Chain> chains;
-        chains.reserve(kWaiters);
+        std::deque<Chain> chains; // never moves its elements
         for (int i = 0; i < kWaiters; ++i) {
             chains.emplace_back(2);
             ORDO_ASSERT_OK(ordo_ticket_ready(chains.back().t[0], &e, 1));

@@ -141,4 +141,30 @@ bool LogCapture::contains(const std::string &needle) {
     return false;
 }
 
+Chain::Chain(int n, void *value) : t(n) {
+    EXPECT_EQ(ordo_resource_create(value, "chain", &r), ORDO_OK);
+    for (auto &x : t)
+        EXPECT_EQ(ordo_resource_acquire(r, &x), ORDO_OK);
+}
+
+Chain::~Chain() {
+    for (auto x : t)
+        ordo_ticket_destroy(x);
+    ordo_resource_destroy(r);
+}
+
+bool granted(ordo_ticket t) {
+    return ordo_ticket_wait(t, ordo_now() - 1, nullptr, nullptr) == ORDO_OK;
+}
+
+std::vector<cl_event> grant_events(ordo_ticket t) {
+    const cl_event *events = nullptr;
+    size_t n = 0;
+    int status = ordo_ticket_wait(t, soon(), &events, &n);
+    EXPECT_EQ(status, ORDO_OK) << ordo_last_error_message();
+    if (status != ORDO_OK)
+        return {};
+    return std::vector<cl_event>(events, events + n);
+}
+
 } // namespace ordo_test

@@ -39,6 +39,23 @@ cl_int reference_count(cl_event event);
 cl_int execution_status(cl_event event);
 cl_event make_user_event(cl_context context = nullptr);
 
+// n tickets taken in order on a new resource; at the end the tickets are
+// dropped, then the resource.
+struct Chain {
+    ordo_resource r = nullptr;
+    std::vector<ordo_ticket> t;
+    explicit Chain(int n, void *value = nullptr);
+    ~Chain();
+    Chain(const Chain &) = delete;
+    Chain &operator=(const Chain &) = delete;
+};
+
+// Whether t has been granted (a poll, which counts as seeing the grant).
+bool granted(ordo_ticket t);
+
+// The events t was granted with (the grant must come soon()).
+std::vector<cl_event> grant_events(ordo_ticket t);
+
 // Captures ordo's log records for the lifetime of the object.
 class LogCapture {
 public:
