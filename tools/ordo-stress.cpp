@@ -1281,28 +1281,29 @@ private:
         clFlush(deferred_queue_);
     }
 
+    // Polls t's grant: notes a timeout, observes a grant that came (with or
+    // without failure), reports any other status. Returns the status.
+    int poll_grant(Ticket &t, const char *what, const cl_event **events, size_t *n) {
+        ordo_deadline poll = ordo_now() - 1;
+        int status = ordo_ticket_wait(t.handle, poll, events, n);
+        if (status == ORDO_ERROR_TIMEOUT) {
+            note_timeout(t, poll);
+        } else if (status == ORDO_OK || status == kAppFailure) {
+            t.eligible_since = 0;
+            observe_grant(t, what);
+        } else {
+            violation("ordo_ticket_wait returned %s", ordo_status_string(status));
+        }
+        return status;
+    }
+
     // Polls the grant (seeing it, if it has come): true if it came without
     // failure and its events have all completed, so that a deferred wait on
     // it cannot fail.
     bool granted_and_complete(Ticket &t) {
         const cl_event *events = nullptr;
         size_t n = 0;
-        ordo_deadline poll = ordo_now() - 1;
-        int status = ordo_ticket_wait(t.handle, poll, &events, &n);
-        switch (status) {
-        case ORDO_OK:
-        case kAppFailure:
-            t.eligible_since = 0;
-            observe_grant(t, "host poll before a deferred wait");
-            break;
-        case ORDO_ERROR_TIMEOUT:
-            note_timeout(t, poll);
-            return false;
-        default:
-            violation("ordo_ticket_wait returned %s", ordo_status_string(status));
-            return false;
-        }
-        if (status != ORDO_OK)
+        if (poll_grant(t, "host poll before a deferred wait", &events, &n) != ORDO_OK)
             return false;
         for (size_t k = 0; k < n; ++k) {
             cl_int e = CL_QUEUED;
@@ -1345,17 +1346,7 @@ private:
             return misuse_after_release(i);
         const cl_event *events = nullptr;
         size_t n = 0;
-        int status = ordo_ticket_wait(t.handle, ordo_now() - 1, &events, &n);
-        if (status == ORDO_ERROR_TIMEOUT) {
-            note_timeout(t, ordo_now() - 1);
-            return;
-        }
-        if (status != ORDO_OK && status != kAppFailure) {
-            violation("ordo_ticket_wait returned %s", ordo_status_string(status));
-            return;
-        }
-        observe_grant(t, "poll before an asynchronous wait");
-        if (status != ORDO_OK || n == 0)
+        if (poll_grant(t, "poll before an asynchronous wait", &events, &n) != ORDO_OK || n == 0)
             return;
         auto w = std::make_unique<AsyncWait>();
         CHECK_STATUS(ordo_wait_events_async(events, n, &w->future), check_status_ == ORDO_OK);
