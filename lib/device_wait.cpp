@@ -2,8 +2,13 @@
 
 #include "error.hpp"
 #include "event_wait.hpp"
+#include "log.hpp"
+#include "service.hpp"
 
+#include <atomic>
+#include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -41,7 +46,107 @@ void finish_user_event(Callback *self, Future &f) noexcept {
     delete c;
 }
 
+// How long fail_user_event_after waits for the runtime to let go of an
+// event before it acts anyway (a runtime that keeps references of its own).
+constexpr int64_t kLetGoBoundNs = 2'000'000'000;
+
+cl_uint reference_count(cl_event e) noexcept {
+    cl_uint count = 0;
+    if (clGetEventInfo(e, CL_EVENT_REFERENCE_COUNT, sizeof count, &count, nullptr) != CL_SUCCESS)
+        return 0;
+    return count;
+}
+
+// fail_user_event_after's state. Once watched, only the service thread
+// touches it (refs_ aside).
+class LateFailure final : public Pollable {
+public:
+    LateFailure(EventList ahead, cl_event user_event, cl_int status, cl_event keep) noexcept
+        : ahead_(std::move(ahead)), user_event_(user_event), keep_(keep), status_(status),
+          give_up_(now_ns() + kLetGoBoundNs) {}
+
+    void retain() noexcept override { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept override {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            delete this;
+    }
+    bool buried_and_quiet() const noexcept override { return true; }
+
+    // Sets the user event once ordo's reference to ahead is the last one
+    // (the runtime is done with it), or at the bound. Setting it fails keep
+    // on this thread, so keep_until_ended then suffices for keep.
+    bool poll() noexcept override {
+        if (reference_count(ahead_.data()[0]) > 1 && now_ns() < give_up_)
+            return true;
+        if (now_ns() >= give_up_)
+            log(ORDO_LOG_DEBUG, "the OpenCL runtime still holds a marker after %lld ms: going on",
+                static_cast<long long>(kLetGoBoundNs / 1'000'000));
+        settle_now();
+        return false;
+    }
+
+    void settle_now() noexcept {
+        set_user_event(user_event_, status_, keep_);
+        ahead_.clear(); // through the service thread if on a callback thread
+    }
+
+private:
+    ~LateFailure() = default;
+
+    std::atomic<uint32_t> refs_{1};
+    EventList ahead_;
+    cl_event user_event_;
+    cl_event keep_;
+    cl_int status_;
+    int64_t give_up_;
+};
+
 } // namespace
+
+bool finishes_commands_in_steps(cl_command_queue queue) noexcept {
+    static std::mutex mutex;
+    static cl_platform_id known[8]; // guarded by mutex
+    static bool is_pocl[8];         // guarded by mutex
+    static size_t num_known = 0;    // guarded by mutex
+    cl_device_id device = nullptr;
+    cl_platform_id platform = nullptr;
+    if (clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device, nullptr) !=
+            CL_SUCCESS ||
+        clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform, &platform, nullptr) !=
+            CL_SUCCESS)
+        return false;
+    {
+        std::lock_guard lock(mutex);
+        for (size_t i = 0; i < num_known; ++i)
+            if (known[i] == platform)
+                return is_pocl[i];
+    }
+    char name[64] = {};
+    if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof name - 1, name, nullptr) != CL_SUCCESS)
+        return false;
+    bool pocl = std::strcmp(name, "Portable Computing Language") == 0;
+    std::lock_guard lock(mutex);
+    if (num_known < std::size(known)) {
+        known[num_known] = platform;
+        is_pocl[num_known++] = pocl;
+    }
+    return pocl;
+}
+
+void fail_user_event_after(EventList ahead, cl_event user_event, cl_int status,
+                           cl_event keep) noexcept {
+    auto *late = new (std::nothrow) LateFailure(std::move(ahead), user_event, status, keep);
+    if (late == nullptr) {
+        set_user_event(user_event, status, keep);
+        return;
+    }
+    Ref<LateFailure> owner = Ref<LateFailure>::adopt(late);
+    try {
+        Service::instance().watch(late);
+    } catch (...) {
+        late->settle_now(); // no service thread: the race is the lesser evil
+    }
+}
 
 void set_user_event(cl_event user_event, cl_int status, cl_event keep) noexcept {
     clSetUserEventStatus(user_event, status);
@@ -57,19 +162,6 @@ void keep_until_ended(cl_event event) noexcept {
     } catch (...) {
         // Without memory for the wait: released at once.
     }
-}
-
-void complete_user_event_when(Future &done, cl_event user_event, cl_event keep) noexcept {
-    auto *cb = new (std::nothrow) UserEventCompletion;
-    if (cb == nullptr) {
-        // Never leave a user event pending: fail it now.
-        set_user_event(user_event, CL_OUT_OF_HOST_MEMORY, keep);
-        return;
-    }
-    cb->user_event = user_event;
-    cb->keep = keep;
-    cb->fn = finish_user_event;
-    done.on_complete(cb);
 }
 
 void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList &events,

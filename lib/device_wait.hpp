@@ -17,12 +17,6 @@ cl_context queue_context(cl_command_queue queue);
 void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList &events,
                      cl_event *barrier);
 
-// Completes user_event (taking over the caller's reference to it) when done
-// completes: CL_COMPLETE if it is DONE, a negative status if it FAILED. keep
-// (a reference taken over, may be null) is a command that waits for
-// user_event: it is kept until user_event is set and it has ended.
-void complete_user_event_when(Future &done, cl_event user_event, cl_event keep = nullptr) noexcept;
-
 // Sets user_event to status and drops the reference taken over; then keeps
 // keep (a reference taken over, may be null) as keep_until_ended does.
 void set_user_event(cl_event user_event, cl_int status, cl_event keep) noexcept;
@@ -32,6 +26,21 @@ void set_user_event(cl_event user_event, cl_int status, cl_event keep) noexcept;
 // it when an event the command waits for changes status: hold a command's
 // event until the events it waits for are set and it has ended.
 void keep_until_ended(cl_event event) noexcept;
+
+// True if the queue belongs to POCL, whose device thread finishes a command
+// in steps that other threads can overtake (see fail_user_event_after).
+bool finishes_commands_in_steps(cl_command_queue queue) noexcept;
+
+// Sets user_event to a failure status as set_user_event does, but only once
+// the runtime has let go of `ahead` (one event, taken over), the command
+// enqueued just before keep: POCL 3.1 calls a command's callbacks before it
+// tells the commands that wait for it, so failing a user event that keep
+// waits for right after ahead's callback races ahead's device thread still
+// telling keep (a freed keep, or keep run and failed at once). ordo's
+// reference being the last one left is the sign that ahead is finished (it
+// is polled for on the service thread, within a bound).
+void fail_user_event_after(EventList ahead, cl_event user_event, cl_int status,
+                           cl_event keep) noexcept;
 
 // The negative status a user event is given when what it stands for failed.
 cl_int failure_status_for_event(const Future &failed) noexcept;

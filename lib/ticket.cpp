@@ -202,28 +202,44 @@ namespace {
 // commands before it on its in-order queue, which still notify it when they
 // end: so the user event is set only once a marker enqueued just before the
 // barrier has ended (the grant is looked at only then), and the barrier
-// ends in queue order.
+// ends in queue order. A failure is set only once POCL has let go of the
+// marker too (fail_user_event_after).
 struct DeferredWait : Callback {
-    cl_event user_event;
-    cl_event barrier;
-    Ref<Future> grant; // until the work ahead of the barrier has ended
+    EventList ahead;     // the marker, until the user event is set
+    cl_event user_event; // ordo's reference, until set
+    cl_event barrier;    // ordo's reference, until set and ended
+    bool in_steps;       // finishes_commands_in_steps(queue)
+    Ref<Future> grant;   // until the work ahead of the barrier has ended
 };
+
+void settle_deferred(DeferredWait *d, cl_int status) noexcept {
+    if (status < 0 && d->in_steps)
+        fail_user_event_after(std::move(d->ahead), d->user_event, status, d->barrier);
+    else
+        set_user_event(d->user_event, status, d->barrier);
+    delete d; // drops the marker (through the service thread from a callback)
+}
+
+void on_deferred_events(Callback *self, Future &done) noexcept {
+    settle_deferred(static_cast<DeferredWait *>(self),
+                    done.state() == Future::kDone ? CL_COMPLETE : failure_status_for_event(done));
+}
 
 void on_deferred_grant(Callback *self, Future &grant) noexcept {
     auto *d = static_cast<DeferredWait *>(self);
-    cl_event user_event = d->user_event;
-    cl_event barrier = d->barrier;
-    delete d;
     if (grant.state() == Future::kFailed) {
-        set_user_event(user_event, failure_status_for_event(grant), barrier);
+        settle_deferred(d, failure_status_for_event(grant));
         return;
     }
+    Ref<Future> done;
     try {
-        Ref<Future> done = wait_events_async(grant.events());
-        complete_user_event_when(*done, user_event, barrier);
+        done = wait_events_async(grant.events());
     } catch (...) {
-        set_user_event(user_event, CL_OUT_OF_HOST_MEMORY, barrier);
+        settle_deferred(d, CL_OUT_OF_HOST_MEMORY);
+        return;
     }
+    d->fn = on_deferred_events;
+    done->on_complete(d);
 }
 
 // The work enqueued ahead of the barrier has ended: now the grant decides.
@@ -242,11 +258,14 @@ void Ticket::enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier) {
     maybe_fail_allocation();
     auto deferred = std::make_unique<DeferredWait>();
     deferred->grant = Ref<Future>(&g);
-    cl_event ahead = nullptr;
-    check_cl(clEnqueueMarkerWithWaitList(queue, 0, nullptr, &ahead), "clEnqueueMarkerWithWaitList");
-    // Holds the marker until it has ended. (If this throws, the marker is
-    // released: a command left to run, which has no effect.)
-    Ref<Future> ahead_ended = wait_events_async(EventList::adopt(ahead));
+    deferred->in_steps = finishes_commands_in_steps(queue);
+    cl_event marker = nullptr;
+    check_cl(clEnqueueMarkerWithWaitList(queue, 0, nullptr, &marker),
+             "clEnqueueMarkerWithWaitList");
+    // If this throws, the marker is released: a command left to run, which
+    // has no effect.
+    EventList ahead = EventList::adopt(marker);
+    Ref<Future> ahead_ended = wait_events_async(ahead); // holds its own reference
     cl_int err = CL_SUCCESS;
     cl_event user_event = clCreateUserEvent(context, &err);
     check_cl(err, "clCreateUserEvent");
@@ -258,12 +277,13 @@ void Ticket::enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier) {
         check_cl(err, "clEnqueueBarrierWithWaitList");
     }
     if (barrier != nullptr) {
-        clRetainEvent(made); // the caller's; ordo keeps its own (on_deferred_grant)
+        clRetainEvent(made); // the caller's; ordo keeps its own (settle_deferred)
         *barrier = made;
     }
     // The device now waits for the predecessor's events: releasing this
     // ticket need not forward them.
     flags_.fetch_or(kSeen, std::memory_order_acq_rel);
+    deferred->ahead = std::move(ahead);
     deferred->user_event = user_event;
     deferred->barrier = made;
     deferred->fn = on_work_ahead_ended;

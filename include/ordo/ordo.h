@@ -502,7 +502,10 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * set the user event and the barrier has ended). The user event is set only
  * once everything enqueued on queue before the barrier has ended (a marker
  * tells), so that the barrier ends in queue order even when it fails (POCL
- * 3.1 uses a failed command freed before the commands ahead of it end).
+ * 3.1 uses a failed command freed before the commands ahead of it end); on
+ * POCL, a failure is set only once the runtime has let go of that marker
+ * too (ordo's service thread polls for it from 1 ms on: POCL calls the
+ * marker's callbacks before it is done with the marker).
  * Counts as seeing the grant. Errors: ORDO_ERROR_INVALID_ARGUMENT for a bad
  * queue, ORDO_ERROR_OPENCL if the enqueue fails (the user event is then set
  * to an error status, never left pending), ORDO_ERROR_INVALID_STATE after
@@ -518,10 +521,11 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * the work queued before the barrier end, before tearing down the queue or
  * the context. Nothing the predecessor releases with may depend on the
  * barrier (a cycle the device never leaves). On POCL 3.1, a barrier that
- * fails (its predecessor failed) can abort the process now and then: the
- * runtime races its own device thread when a user event that a queued
- * command waits for fails (docs/RUNTIMES.md). There, use
- * ordo_ticket_enqueue_wait where a predecessor may fail.
+ * fails (its predecessor failed) can abort the process now and then if a
+ * command is being enqueued on the same queue at that moment: the failure
+ * runs down the queue inside the runtime, from ordo's service thread, while
+ * the enqueue runs (docs/RUNTIMES.md). There, use ordo_ticket_enqueue_wait
+ * where a predecessor may fail.
  */
 ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
                                                cl_event *barrier);
