@@ -1,6 +1,7 @@
 // Fault cases of the C++ wrapper: lifetimes around its run loop, and
 // coroutines awaiting events that have already failed.
 #include "../support/cl_env.hpp"
+#include "../support/coroutines.hpp"
 
 #include <ordo/ordo.hpp>
 
@@ -28,19 +29,6 @@ TEST(RunLoop, MayBeDestroyedRightAfterRunningPostedWork) {
     }
 }
 
-namespace {
-
-ordo::Task await_completed(ordo::Ticket &ticket, ordo::Executor ex, int &status) {
-    try {
-        co_await ticket.completed(ex);
-        status = ORDO_OK;
-    } catch (const ordo::Error &e) {
-        status = e.status();
-    }
-}
-
-} // namespace
-
 // Regression (found by ThreadSanitizer in ordo-coroutines): the awaiter of
 // Ticket::completed stored the status of registering its event-wait callback
 // after the callback could already have run and stored the events' failure,
@@ -55,7 +43,7 @@ TEST(Coroutines, CompletedOnAnEventThatAlreadyFailedThrows) {
     e.setStatus(-5);
     a.ready({e});
     int status = 1;
-    ordo::Task task = await_completed(b, loop.executor(), status);
+    ordo::Task task = ordo_test::await_completed(b, loop.executor(), status);
     EXPECT_TRUE(loop.run_until([&] { return task.done(); },
                                ordo::deadline_after(std::chrono::seconds(10))));
     EXPECT_EQ(status, ORDO_ERROR_EVENT_FAILED);

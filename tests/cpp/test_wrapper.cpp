@@ -1,5 +1,6 @@
 // The C++ wrapper (ordo.hpp): RAII, exceptions, the job queue, coroutines.
 #include "../support/cl_env.hpp"
+#include "../support/coroutines.hpp"
 
 #include <ordo/ordo.hpp>
 
@@ -127,19 +128,6 @@ TEST(Coroutines, GrantsResumeInTicketOrderOnTheRunLoop) {
         t.get();
 }
 
-namespace {
-
-ordo::Task wait_completed(ordo::Ticket &ticket, ordo::Executor ex, int &status) {
-    try {
-        co_await ticket.completed(ex);
-        status = ORDO_OK;
-    } catch (const ordo::Error &e) {
-        status = e.status();
-    }
-}
-
-} // namespace
-
 TEST(Coroutines, CompletedWaitsForEventsWithoutBlocking) {
     ordo::RunLoop loop;
     ordo::Resource r;
@@ -147,7 +135,7 @@ TEST(Coroutines, CompletedWaitsForEventsWithoutBlocking) {
     cl::UserEvent e(cl::Context(cl_env().context, true));
     a.ready({e});
     int status = 1;
-    ordo::Task task = wait_completed(b, loop.executor(), status);
+    ordo::Task task = ordo_test::await_completed(b, loop.executor(), status);
     EXPECT_FALSE(loop.run_until([&] { return task.done(); },
                                 ordo::deadline_after(std::chrono::milliseconds(20))));
     std::thread setter([&] { e.setStatus(CL_COMPLETE); });
@@ -165,7 +153,7 @@ TEST(Coroutines, FailedEventThrowsInTheCoroutine) {
     cl::UserEvent e(cl::Context(cl_env().context, true));
     a.ready({e});
     int status = 1;
-    ordo::Task task = wait_completed(b, loop.executor(), status);
+    ordo::Task task = ordo_test::await_completed(b, loop.executor(), status);
     std::thread setter([&] { e.setStatus(-5); });
     EXPECT_TRUE(loop.run_until([&] { return task.done(); },
                                ordo::deadline_after(std::chrono::seconds(10))));
