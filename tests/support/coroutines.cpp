@@ -1,0 +1,14 @@
+#include "coroutines.hpp"
+
+namespace ordo_test {
+
+ordo::Task await_completed(ordo::Ticket &ticket, ordo::Executor ex, int &status) {
+    try {
+        co_await ticket.completed(ex);
+        status = ORDO_OK;
+    } catch (const ordo::Error &e) {
+        status = e.status();
+    }
+}
+
+} // namespace ordo_test
