@@ -1123,18 +1123,25 @@ private:
                       t.res->index, static_cast<unsigned long long>(t.position));
         if (!t.tracked)
             return; // its predecessors are not known
-        if (!predecessors_released(t)) {
-            t.eligible_since = 0;
-            return;
-        }
-        int64_t now = ordo_now();
-        if (t.eligible_since == 0)
-            t.eligible_since = now;
-        else if (now - t.eligible_since > s_.options.stuck_ns)
+        if (double stuck = stuck_seconds(predecessors_released(t), t.eligible_since))
             violation("resource %d: %s ticket %llu is still not granted %.1f s after every "
                       "earlier ticket was released",
                       t.res->index, mode_name(t.mode), static_cast<unsigned long long>(t.position),
-                      (now - t.eligible_since) / 1e9);
+                      stuck);
+    }
+
+    // The watchdog on waits that time out: since is when the wait became
+    // eligible (every earlier ticket released), 0 while it is not. Returns
+    // how long it has been eligible once that exceeds --stuck-ms, else 0.
+    double stuck_seconds(bool eligible, int64_t &since) {
+        if (!eligible) {
+            since = 0;
+            return 0;
+        }
+        int64_t now = ordo_now();
+        if (since == 0)
+            since = now;
+        return now - since > s_.options.stuck_ns ? (now - since) / 1e9 : 0;
     }
 
     void publish_wait(const char *what, Ticket *const *tickets, int n, ordo_deadline deadline) {
@@ -1607,22 +1614,17 @@ private:
         if (ordo_now() < deadline)
             violation("a multi-ticket wait timed out before its deadline");
         std::vector<Ticket *> open = open_parts(m);
+        bool eligible = true;
         for (Ticket *p : open) {
             if (!p->tracked)
                 return;
-            if (!predecessors_released(*p)) {
-                m.eligible_since = 0;
-                return;
-            }
+            eligible = eligible && predecessors_released(*p);
         }
-        int64_t now = ordo_now();
-        if (m.eligible_since == 0)
-            m.eligible_since = now;
-        else if (now - m.eligible_since > s_.options.stuck_ns)
+        if (double stuck = stuck_seconds(eligible, m.eligible_since))
             violation("a multi-ticket (resource %d, ticket %llu, ...) is still not granted %.1f s "
                       "after every earlier ticket was released",
                       open[0]->res->index, static_cast<unsigned long long>(open[0]->position),
-                      (now - m.eligible_since) / 1e9);
+                      stuck);
     }
 
     void multi_wait(size_t k, bool complete) {
