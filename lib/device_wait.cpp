@@ -76,9 +76,10 @@ public:
     // (the runtime is done with it), or at the bound. Setting it fails keep
     // on this thread, so keep_until_ended then suffices for keep.
     bool poll() noexcept override {
-        if (reference_count(ahead_.data()[0]) > 1 && now_ns() < give_up_)
+        bool late = now_ns() >= give_up_;
+        if (!late && reference_count(ahead_.data()[0]) > 1)
             return true;
-        if (now_ns() >= give_up_)
+        if (late)
             log(ORDO_LOG_DEBUG, "the OpenCL runtime still holds a marker after %lld ms: going on",
                 static_cast<long long>(kLetGoBoundNs / 1'000'000));
         settle_now();
