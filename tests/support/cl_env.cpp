@@ -3,7 +3,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <sys/syscall.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ordo_test {
 namespace {
@@ -35,6 +39,16 @@ public:
 
 } // namespace
 
+std::string platform_key(const std::string &name) {
+    if (name.find("Portable Computing Language") != std::string::npos)
+        return "pocl";
+    if (name.find("Oclgrind") != std::string::npos)
+        return "oclgrind";
+    if (name.find("rusticl") != std::string::npos)
+        return "rusticl";
+    return name;
+}
+
 ClEnv &cl_env() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -48,11 +62,10 @@ ClEnv &cl_env() {
         clGetPlatformInfo(env->platform, CL_PLATFORM_NAME, sizeof name - 1, name, nullptr);
         env->platform_name = name;
         std::printf("[ platform ] %s\n", name);
-        // The oclgrind test setup must really run on Oclgrind.
+        // A test setup must really run on the implementation it names.
         const char *wanted = std::getenv("ORDO_TEST_PLATFORM");
-        if (wanted != nullptr && std::string(wanted) == "oclgrind" &&
-            env->platform_name.find("Oclgrind") == std::string::npos) {
-            std::fprintf(stderr, "ORDO_TEST_PLATFORM=oclgrind but the platform is %s\n", name);
+        if (wanted != nullptr && *wanted != '\0' && platform_key(env->platform_name) != wanted) {
+            std::fprintf(stderr, "ORDO_TEST_PLATFORM=%s but the platform is %s\n", wanted, name);
             std::abort();
         }
         if (clGetDeviceIDs(env->platform, CL_DEVICE_TYPE_ALL, 1, &env->device, &n) != CL_SUCCESS) {
@@ -165,6 +178,28 @@ std::vector<cl_event> grant_events(ordo_ticket t) {
     if (status != ORDO_OK)
         return {};
     return std::vector<cl_event>(events, events + n);
+}
+
+long current_thread_id() {
+    return static_cast<long>(syscall(SYS_gettid));
+}
+
+bool wait_until_blocked(const std::atomic<long> &tid) {
+    ordo_deadline deadline = eventually();
+    while (ordo_now() < deadline) {
+        long id = tid.load();
+        if (id != 0) {
+            std::ifstream stat("/proc/self/task/" + std::to_string(id) + "/stat");
+            std::string line;
+            std::getline(stat, line);
+            // "tid (comm) S ...": the state follows the last ')'.
+            size_t close = line.rfind(')');
+            if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S')
+                return true;
+        }
+        std::this_thread::yield();
+    }
+    return false;
 }
 
 } // namespace ordo_test

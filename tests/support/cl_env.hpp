@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -28,6 +29,10 @@ ClEnv &cl_env();
 
 // True when the platform is Oclgrind (for the skips that its clFlush needs).
 bool on_oclgrind();
+
+// "pocl", "oclgrind" or "rusticl" for those implementations' platform
+// names (as ORDO_TEST_PLATFORM names them), else the name itself.
+std::string platform_key(const std::string &platform_name);
 
 cl_int reference_count(cl_event event);
 // Waits (up to a generous deadline) for the event's reference count to come
@@ -55,6 +60,13 @@ bool granted(ordo_ticket t);
 
 // The events t was granted with (the grant must come soon()).
 std::vector<cl_event> grant_events(ordo_ticket t);
+
+// The calling thread's id (gettid), and a wait (up to a generous deadline)
+// until the thread with that id sleeps in the kernel (state S in
+// /proc/self/task/<tid>/stat), i.e. until it blocks inside a wait. False at
+// the deadline, or if tid is 0 until then.
+long current_thread_id();
+bool wait_until_blocked(const std::atomic<long> &tid);
 
 // Captures ordo's log records for the lifetime of the object.
 class LogCapture {
