@@ -35,54 +35,50 @@ struct JobQueueHandle {
     Ref<JobQueue> queue;
 };
 
-// Tags of live handles, one per kind (dead slots carry kDeadTag).
-inline constexpr uint32_t kResourceTag = 0x4f524553; // "ORES"
-inline constexpr uint32_t kTicketTag = 0x4f54434b;   // "OTCK"
-inline constexpr uint32_t kFutureTag = 0x4f465554;   // "OFUT"
-inline constexpr uint32_t kPromiseTag = 0x4f50524d;  // "OPRM"
-inline constexpr uint32_t kJobQueueTag = 0x4f4a4f42; // "OJOB"
-inline constexpr uint32_t kMultiTag = 0x4f4d4c54;    // "OMLT"
-inline constexpr uint32_t kRingTag = 0x4f52494e;     // "ORIN"
+// The handle kinds: X(object type, C handle struct, C name, kind number).
+// Kind numbers are part of each handle's value and are never reused.
+#define ORDO_HANDLE_KINDS(X)                                                                       \
+    X(ResourceHandle, ordo_resource_s, "ordo_resource", 1)                                         \
+    X(Ticket, ordo_ticket_s, "ordo_ticket", 2)                                                     \
+    X(FutureHandle, ordo_future_s, "ordo_future", 3)                                               \
+    X(PromiseHandle, ordo_promise_s, "ordo_promise", 4)                                            \
+    X(JobQueueHandle, ordo_job_queue_s, "ordo_job_queue", 5)                                       \
+    X(MultiTicket, ordo_multi_ticket_s, "ordo_multi_ticket", 6)                                    \
+    X(Ring, ordo_ring_s, "ordo_ring", 7)
 
 template <class T>
 struct Kind;
-template <>
-struct Kind<ResourceHandle> {
-    static constexpr uint32_t tag = kResourceTag;
-    static constexpr const char *name = "ordo_resource";
-};
-template <>
-struct Kind<Ticket> {
-    static constexpr uint32_t tag = kTicketTag;
-    static constexpr const char *name = "ordo_ticket";
-};
-template <>
-struct Kind<FutureHandle> {
-    static constexpr uint32_t tag = kFutureTag;
-    static constexpr const char *name = "ordo_future";
-};
-template <>
-struct Kind<PromiseHandle> {
-    static constexpr uint32_t tag = kPromiseTag;
-    static constexpr const char *name = "ordo_promise";
-};
+#define ORDO_KIND_(type, handle, c_name, number)                                                   \
+    template <>                                                                                    \
+    struct Kind<type> {                                                                            \
+        static constexpr uint32_t id = number;                                                     \
+        static constexpr const char *name = c_name;                                                \
+    };
+ORDO_HANDLE_KINDS(ORDO_KIND_)
+#undef ORDO_KIND_
 
-template <>
-struct Kind<JobQueueHandle> {
-    static constexpr uint32_t tag = kJobQueueTag;
-    static constexpr const char *name = "ordo_job_queue";
-};
+// The C name of kind number id, or nullptr.
+inline const char *kind_name(uint32_t id) noexcept {
+    switch (id) {
+#define ORDO_KIND_NAME_(type, handle, c_name, number)                                              \
+    case number:                                                                                   \
+        return c_name;
+        ORDO_HANDLE_KINDS(ORDO_KIND_NAME_)
+#undef ORDO_KIND_NAME_
+    default:
+        return nullptr;
+    }
+}
 
-template <>
-struct Kind<MultiTicket> {
-    static constexpr uint32_t tag = kMultiTag;
-    static constexpr const char *name = "ordo_multi_ticket";
-};
-template <>
-struct Kind<Ring> {
-    static constexpr uint32_t tag = kRingTag;
-    static constexpr const char *name = "ordo_ring";
-};
+// A handle's value: [63..32] the slot's generation when the handle was made
+// (odd), [31..28] the kind, [27..0] the slot's index (lib/pool.hpp). NULL is
+// never a handle (generation 0).
+namespace handle_bits {
+inline constexpr int kKindShift = Pool<Ticket>::kIndexBits;
+inline constexpr uint64_t kIndexMask = (uint64_t{1} << kKindShift) - 1;
+inline constexpr int kGenerationShift = 32;
+static_assert(sizeof(void *) == sizeof(uint64_t), "handles are 64-bit values");
+} // namespace handle_bits
 
 inline Mode mode_of(int mode) {
     if (mode == ORDO_EXCLUSIVE)
@@ -99,25 +95,51 @@ inline int set_last_error(int status, const std::string &message) noexcept {
     return set_last_error(status, message.c_str());
 }
 
+// The slot behind a handle of kind T whose generation is still the
+// handle's, or throws INVALID_HANDLE naming what is wrong. (A handle must not
+// be used by another thread while it is destroyed: ordo.h.)
+template <class T, class H>
+typename Pool<T>::Slot &live_slot(H *handle, const char *argument) {
+    using namespace handle_bits;
+    auto value = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(handle));
+    if (value == 0)
+        throw Error(ORDO_ERROR_INVALID_HANDLE, std::string(argument) + " is NULL");
+    auto kind = static_cast<uint32_t>((value >> kKindShift) & 0xf);
+    auto generation = static_cast<uint32_t>(value >> kGenerationShift);
+    typename Pool<T>::Slot *slot = nullptr;
+    if (kind == Kind<T>::id && (generation & 1) != 0)
+        slot = Pool<T>::slot_at(static_cast<uint32_t>(value & kIndexMask));
+    if (slot == nullptr) {
+        const char *other = kind_name(kind);
+        if (other != nullptr && kind != Kind<T>::id)
+            throw Error(ORDO_ERROR_INVALID_HANDLE, std::string(argument) + " is an " + other +
+                                                       " handle, not an " + Kind<T>::name);
+        throw Error(ORDO_ERROR_INVALID_HANDLE,
+                    std::string(argument) + " is not an " + Kind<T>::name + " handle");
+    }
+    if (slot->generation.load(std::memory_order_acquire) != generation)
+        throw Error(ORDO_ERROR_INVALID_HANDLE, std::string(argument) + " is an " + Kind<T>::name +
+                                                   " handle already destroyed");
+    return *slot;
+}
+
 // The object behind a live handle of kind T, or throws INVALID_HANDLE.
 template <class T, class H>
 T &lookup(H *handle, const char *argument) {
-    if (handle == nullptr)
-        throw Error(ORDO_ERROR_INVALID_HANDLE, std::string(argument) + " is NULL");
-    auto *slot = reinterpret_cast<typename Pool<T>::Slot *>(handle);
-    if (slot->tag.load(std::memory_order_acquire) != Kind<T>::tag)
-        throw Error(ORDO_ERROR_INVALID_HANDLE, std::string(argument) + " is not a live " +
-                                                   Kind<T>::name +
-                                                   " (destroyed, or a handle of another kind)");
-    return *Pool<T>::object_of(slot);
+    return *Pool<T>::object_of(&live_slot<T>(handle, argument));
 }
 
-// Publishes a new handle for object (already in its pool slot).
+// Publishes a new handle for object (already in its pool slot, never
+// published before).
 template <class T, class H>
 H *publish(T *object) noexcept {
+    using namespace handle_bits;
     auto *slot = Pool<T>::slot_of(object);
-    slot->tag.store(Kind<T>::tag, std::memory_order_release);
-    return reinterpret_cast<H *>(slot);
+    uint32_t generation = slot->generation.load(std::memory_order_relaxed) + 1; // odd
+    slot->generation.store(generation, std::memory_order_release);
+    uint64_t value = (uint64_t{generation} << kGenerationShift) |
+                     (uint64_t{Kind<T>::id} << kKindShift) | slot->index;
+    return reinterpret_cast<H *>(static_cast<uintptr_t>(value));
 }
 
 // Marks a handle dead (once) and returns its object; NULL gives nullptr.
@@ -125,15 +147,12 @@ template <class T, class H>
 T *retire(H *handle, const char *argument) {
     if (handle == nullptr)
         return nullptr;
-    auto *slot = reinterpret_cast<typename Pool<T>::Slot *>(handle);
+    typename Pool<T>::Slot &slot = live_slot<T>(handle, argument);
     // No compare-exchange: a handle must not be used by another thread while
     // it is destroyed (ordo.h), so a load and a store suffice.
-    if (slot->tag.load(std::memory_order_acquire) != Kind<T>::tag)
-        throw Error(ORDO_ERROR_INVALID_HANDLE,
-                    std::string(argument) + " is not a live " + Kind<T>::name +
-                        " (destroyed twice, or a handle of another kind)");
-    slot->tag.store(kDeadTag, std::memory_order_release);
-    return Pool<T>::object_of(slot);
+    slot.generation.store(slot.generation.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_release); // even: no live handle
+    return Pool<T>::object_of(&slot);
 }
 
 template <class T>
