@@ -17,7 +17,13 @@ using namespace ordo::capi;
 extern "C" {
 
 ORDO_API int ordo_future_poll(ordo_future future) {
-    return guarded([&] { return lookup<FutureHandle>(future, "future").future->poll(); });
+    return guarded([&] {
+        Future &f = *lookup<FutureHandle>(future, "future").future;
+        int status = f.poll();
+        if (status < 0)
+            return report(status, &f.failure()); // the failure's message, as wait does
+        return status;
+    });
 }
 
 ORDO_API int ordo_future_wait(ordo_future future, ordo_deadline deadline, unsigned flags) {

@@ -3,6 +3,7 @@
 
 #include <ordo/ordo.h>
 
+#include <chrono>
 #include <ctime>
 
 namespace ordo::detail {
@@ -28,6 +29,12 @@ inline Deadline deadline_after(int64_t timeout_ns) noexcept {
     if (timeout_ns > 0 && now > kNever - timeout_ns)
         return kNever;
     return now + timeout_ns;
+}
+
+// A deadline as a steady_clock time point, for condition variables
+// (libstdc++'s steady_clock is CLOCK_MONOTONIC, the clock of deadlines).
+inline std::chrono::steady_clock::time_point to_steady(Deadline d) noexcept {
+    return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(d));
 }
 
 inline timespec to_timespec(Deadline d) noexcept {

@@ -218,6 +218,23 @@ Ref<Future> wait_events_async(const EventList &events) {
     return wait;
 }
 
+Ref<Future> cached_events_wait(std::atomic<Future *> &slot, const EventList &events) {
+    Future *kept = slot.load(std::memory_order_acquire);
+    if (kept != nullptr)
+        return Ref<Future>(kept);
+    Ref<Future> made = wait_events_async(events);
+    if (slot.compare_exchange_strong(kept, made.get(), std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+        made->retain(); // the slot's
+        return made;
+    }
+    // Another thread installed its wait first: use that one. Ours lets go
+    // of its event references now (its callbacks, once registered, still
+    // come; OpenCL cannot unregister them).
+    made->cancel();
+    return Ref<Future>(kept);
+}
+
 Ref<Future> wait_events_async(const cl_event *events, size_t n) {
     if (n == 0)
         return Future::make_done();

@@ -14,4 +14,10 @@ namespace ordo::detail {
 Ref<Future> wait_events_async(const cl_event *events, size_t n);
 Ref<Future> wait_events_async(const EventList &events);
 
+// The one wait for `events` that slot keeps (slot owns a reference to it):
+// made by the first caller, the same future for every later one, so that
+// waiting again and again (a poll with a past deadline) registers nothing
+// more with the runtime. Throws as wait_events_async, keeping nothing.
+Ref<Future> cached_events_wait(std::atomic<Future *> &slot, const EventList &events);
+
 } // namespace ordo::detail

@@ -47,9 +47,32 @@ Ref<Future> Future::make_done(EventList events) {
 }
 
 Future::~Future() {
-    int fd = fd_.load(std::memory_order_relaxed);
+    Extras *x = extras_.load(std::memory_order_acquire);
+    if (x == nullptr)
+        return;
+    int fd = x->fd.load(std::memory_order_relaxed);
     if (fd >= 0)
         close(fd);
+    if (Future *wait = x->events_wait.load(std::memory_order_acquire))
+        wait->release();
+    delete x;
+}
+
+Future::Extras &Future::extras() {
+    Extras *x = extras_.load(std::memory_order_seq_cst);
+    if (x != nullptr)
+        return *x;
+    maybe_fail_allocation();
+    auto *made = new Extras;
+    if (!extras_.compare_exchange_strong(x, made, std::memory_order_seq_cst)) {
+        delete made;
+        return *x;
+    }
+    return *made;
+}
+
+std::atomic<Future *> &Future::events_wait_slot() {
+    return extras().events_wait;
 }
 
 bool Future::begin_completion() noexcept {
@@ -63,13 +86,18 @@ bool Future::begin_completion() noexcept {
 }
 
 void Future::publish(State final_state) noexcept {
-    // seq_cst pairs with fd(): at least one side sees the other.
+    // seq_cst pairs with fd(): of this exchange and fd()'s installation of
+    // the descriptor, each side then loads the other's word, so at least one
+    // side sees the other (the store-buffering pattern needs seq_cst on all
+    // four accesses).
     uint32_t old = state_.exchange(final_state, std::memory_order_seq_cst);
     if (old & kWaiters)
         futex_wake_all(state_);
-    int fd = fd_.load(std::memory_order_seq_cst);
-    if (fd >= 0)
-        eventfd_write(fd, 1);
+    if (Extras *x = extras_.load(std::memory_order_seq_cst)) {
+        int fd = x->fd.load(std::memory_order_seq_cst);
+        if (fd >= 0)
+            eventfd_write(fd, 1);
+    }
     // No callback registered: close the list, and that is all.
     Callback *none = nullptr;
     if (callbacks_.compare_exchange_strong(none, kClosed, std::memory_order_acq_rel,
@@ -216,18 +244,20 @@ void Future::run_callbacks_now() noexcept {
 }
 
 int Future::fd() {
-    int fd = fd_.load(std::memory_order_seq_cst);
+    Extras &x = extras();
+    int fd = x.fd.load(std::memory_order_seq_cst);
     if (fd >= 0)
         return fd;
     int made = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (made < 0)
         throw Error(ORDO_ERROR_SYSTEM, std::string("eventfd failed: ") + std::strerror(errno));
     int expected = -1;
-    if (!fd_.compare_exchange_strong(expected, made, std::memory_order_seq_cst)) {
+    if (!x.fd.compare_exchange_strong(expected, made, std::memory_order_seq_cst)) {
         close(made);
         return expected;
     }
-    if (is_complete())
+    // seq_cst, paired with publish() (see there).
+    if ((state_.load(std::memory_order_seq_cst) & kStateMask) >= kDone)
         eventfd_write(made, 1);
     return made;
 }

@@ -118,8 +118,13 @@ public:
     void on_complete(Callback *cb) noexcept;
 
     // An eventfd that becomes readable on completion; owned by the future.
-    // Throws Error(ORDO_ERROR_SYSTEM) if none can be made.
+    // Throws Error(ORDO_ERROR_SYSTEM) if none can be made, std::bad_alloc.
     int fd();
+
+    // A slot for the one wait for this future's events to complete
+    // (lib/event_wait.hpp, cached_events_wait): owns the future it points
+    // at. Throws std::bad_alloc.
+    std::atomic<Future *> &events_wait_slot();
 
     // Cancels a pending future. The default fails it with ORDO_ERROR_CANCELLED.
     // Returns false if it cannot be (already complete, or a kind that refuses).
@@ -139,10 +144,17 @@ protected:
     // begin_completion() wins the right to complete (false: already done),
     // then the caller fills events_/failure_ and calls publish().
     bool begin_completion() noexcept;
-    // complete() for a caller that knows nobody else can complete this future.
-    void complete_owned(EventList events) noexcept {
-        events_ = std::move(events);
-        publish(kDone);
+    // finish() for a caller that knows nobody else can complete this future
+    // (it owns the completion, or won begin_completion()). May run callbacks
+    // that destroy this future: the caller touches nothing of it afterwards.
+    void finish_owned(Outcome outcome) noexcept {
+        if (outcome.failure) {
+            failure_ = std::move(outcome.failure);
+            publish(kFailed);
+        } else {
+            events_ = std::move(outcome.events);
+            publish(kDone);
+        }
     }
     void publish(State final_state) noexcept;
 
@@ -157,8 +169,16 @@ private:
     void run_callbacks() noexcept;
     void run_callbacks_now() noexcept;
 
+    // What few futures need, made on first use: an eventfd, the wait for
+    // the events. Installed once (seq_cst: see fd()), freed with the future.
+    struct Extras {
+        std::atomic<int> fd{-1};
+        std::atomic<Future *> events_wait{nullptr};
+    };
+    Extras &extras();
+
     std::atomic<uint32_t> state_{kPending};
-    std::atomic<int> fd_{-1};
+    std::atomic<Extras *> extras_{nullptr};
     std::atomic<Callback *> callbacks_{nullptr};
 };
 

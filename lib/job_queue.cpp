@@ -5,18 +5,18 @@
 #include <chrono>
 
 namespace ordo::detail {
-namespace {
 
-std::chrono::steady_clock::time_point to_steady(Deadline deadline) {
-    // libstdc++'s steady_clock is CLOCK_MONOTONIC, the clock of deadlines.
-    return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline));
-}
-
-} // namespace
-
-// Counts a job out of the backlog when it completes. Holds the queue.
-struct JobQueue::JobCallback : Callback {
+// One per add call. While the call runs it wakes the call if the job
+// completes meanwhile (a job already complete never waits); once the job is
+// counted in the backlog it counts it out when the job completes. Fields
+// guarded by queue->mutex_. Freed by whichever of the job's completion
+// (fired) and the adding call (settled) comes second; never registered on
+// the job, it is the call's alone.
+struct JobQueue::Entry : Callback {
     Ref<JobQueue> queue;
+    bool fired = false;
+    bool counted = false;
+    bool settled = false;
 };
 
 Ref<JobQueue> JobQueue::create(size_t max_pending) {
@@ -24,67 +24,108 @@ Ref<JobQueue> JobQueue::create(size_t max_pending) {
     return Ref<JobQueue>::adopt(new JobQueue(max_pending));
 }
 
-void JobQueue::push(std::unique_lock<std::mutex> &lock, Ref<Future> job) {
-    maybe_fail_allocation();
-    auto *cb = new JobCallback;
-    cb->fn = [](Callback *self, Future &) noexcept {
-        auto *c = static_cast<JobCallback *>(self);
-        c->queue->job_completed();
-        delete c;
-    };
-    cb->queue = Ref<JobQueue>(this);
-    try {
-        jobs_.push_back(job);
-    } catch (...) {
-        delete cb;
-        throw;
-    }
-    ++backlog_;
-    lock.unlock();
-    job->on_complete(cb); // may run job_completed() at once
-}
-
-void JobQueue::job_completed() noexcept {
+void JobQueue::on_job_done(Callback *self, Future &) noexcept {
+    auto *e = static_cast<Entry *>(self);
+    JobQueue &q = *e->queue;
     std::vector<Ref<Future>> ready;
+    bool free_now;
     {
-        std::lock_guard lock(mutex_);
-        --backlog_;
-        for (size_t i = 0; i < watchers_.size();) {
-            if (backlog_ <= watchers_[i].level) {
-                ready.push_back(std::move(watchers_[i].future));
-                watchers_[i] = std::move(watchers_.back());
-                watchers_.pop_back();
-            } else {
-                ++i;
+        std::lock_guard lock(q.mutex_);
+        e->fired = true;
+        if (e->counted) {
+            --q.backlog_;
+            for (size_t i = 0; i < q.watchers_.size();) {
+                if (q.backlog_ <= q.watchers_[i].level) {
+                    ready.push_back(std::move(q.watchers_[i].future));
+                    q.watchers_[i] = std::move(q.watchers_.back());
+                    q.watchers_.pop_back();
+                } else {
+                    ++i;
+                }
             }
         }
+        free_now = e->settled;
     }
-    room_.notify_all();
+    q.room_.notify_all(); // room, or an add waiting for this very job
     for (auto &f : ready)
         f->complete(EventList{});
+    if (free_now)
+        delete e; // drops its reference to the queue: nothing of q after this
 }
 
 int JobQueue::add(Ref<Future> job, Deadline deadline) {
-    std::unique_lock lock(mutex_);
-    if (max_pending_ != 0 && !job->is_complete()) {
-        while (backlog_ >= max_pending_) {
-            if (deadline == kNever)
-                room_.wait(lock);
-            else if (room_.wait_until(lock, to_steady(deadline)) == std::cv_status::timeout &&
-                     backlog_ >= max_pending_)
-                return ORDO_ERROR_TIMEOUT;
-        }
-    }
-    push(lock, std::move(job));
-    return ORDO_OK;
+    return insert(std::move(job), deadline, true);
 }
 
 int JobQueue::try_add(Ref<Future> job) {
+    return insert(std::move(job), kNever, false);
+}
+
+// The backlog counts a job only if it was pending when it was counted, and
+// under the same lock as the bound is checked: it never exceeds the bound,
+// and never counts a job that was complete when it was added.
+int JobQueue::insert(Ref<Future> job, Deadline deadline, bool may_wait) {
+    maybe_fail_allocation();
+    auto *e = new Entry;
+    e->fn = on_job_done;
+    e->queue = Ref<JobQueue>(this);
+    bool registered = false;
+    int status = ORDO_OK;
     std::unique_lock lock(mutex_);
-    if (max_pending_ != 0 && !job->is_complete() && backlog_ >= max_pending_)
-        return ORDO_ERROR_WOULD_BLOCK;
-    push(lock, std::move(job));
-    return ORDO_OK;
+    try {
+        for (;;) {
+            if (e->fired || job->is_complete()) {
+                jobs_.push_back(job); // complete: never counted, never waits
+                break;
+            }
+            if (max_pending_ == 0 || backlog_ < max_pending_) {
+                jobs_.push_back(job);
+                ++backlog_;
+                e->counted = true;
+                break;
+            }
+            if (!may_wait) {
+                status = ORDO_ERROR_WOULD_BLOCK;
+                break;
+            }
+            if (!registered) {
+                // From now on the job's completion wakes this wait.
+                lock.unlock();
+                job->on_complete(e);
+                registered = true;
+                lock.lock();
+                continue;
+            }
+            if (deadline == kNever) {
+                room_.wait(lock);
+            } else if (room_.wait_until(lock, to_steady(deadline)) == std::cv_status::timeout &&
+                       !e->fired && backlog_ >= max_pending_) {
+                status = ORDO_ERROR_TIMEOUT;
+                break;
+            }
+        }
+    } catch (...) {
+        e->settled = true;
+        bool free_now = !registered || e->fired;
+        lock.unlock();
+        if (free_now)
+            delete e;
+        throw;
+    }
+    e->settled = true;
+    if (registered) {
+        bool free_now = e->fired;
+        lock.unlock();
+        if (free_now)
+            delete e;
+        return status;
+    }
+    lock.unlock();
+    if (e->counted)
+        job->on_complete(e); // counts it out when it completes (may be at once)
+    else
+        delete e;
+    return status;
 }
 
 int JobQueue::clean(Ref<Failure> *failure) {

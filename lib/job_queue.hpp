@@ -2,8 +2,11 @@
 //
 // The queue holds its own reference to each job's completion. Its length
 // counts every job not yet removed (clean/finish remove jobs from the front);
-// its backlog counts the jobs not yet complete. One mutex guards the deque,
-// the backlog count and the backlog watchers; it is never held while a job is
+// its backlog counts the jobs not yet complete: a job is counted only if it
+// is pending when added, under the same lock as the bound is checked, and
+// counted out by its completion callback, so the backlog never exceeds the
+// bound. One mutex guards the deque, the backlog count, the backlog
+// watchers and the add calls' entries; it is never held while a job is
 // waited for or while a callback runs.
 #pragma once
 
@@ -63,10 +66,9 @@ private:
         size_t level;
         Ref<Future> future;
     };
-    struct JobCallback;
-    // Requires mutex_; registers the completion callback after unlocking.
-    void push(std::unique_lock<std::mutex> &lock, Ref<Future> job);
-    void job_completed() noexcept;
+    struct Entry;
+    int insert(Ref<Future> job, Deadline deadline, bool may_wait);
+    static void on_job_done(Callback *self, Future &job) noexcept;
 
     std::atomic<uint32_t> refs_{1};
     const size_t max_pending_;

@@ -14,6 +14,8 @@ MultiTicket::MultiTicket(const std::vector<Resource *> &resources, const std::ve
 MultiTicket::~MultiTicket() {
     for (auto &t : tickets_)
         t->drop_holder(true);
+    if (Future *wait = union_wait_.load(std::memory_order_acquire))
+        wait->release();
 }
 
 Ticket &MultiTicket::ticket(size_t i) const {
@@ -65,20 +67,20 @@ WaitResult MultiTicket::wait(Deadline deadline) {
 }
 
 // As for a single ticket, the grants count as seen only once the holder is
-// handed their outcome.
+// handed their outcome; the wait for the union is made once and reused, and
+// blocks as the first unreleased ticket's host wait.
 WaitResult MultiTicket::wait_complete(Deadline deadline) {
     WaitResult result = wait_grants(deadline);
     if (result.status != ORDO_OK)
         return result;
     if (!result.events->empty()) {
-        Ref<Future> done = wait_events_async(*result.events);
-        int status = done->wait(deadline);
-        if (status != ORDO_OK) {
-            result.status = status;
-            if (status != ORDO_ERROR_TIMEOUT)
-                result.failure = done->failure_ref();
+        Ticket *waiter = nullptr;
+        for (auto &t : tickets_)
+            if (waiter == nullptr && !t->released())
+                waiter = t.get();
+        waiter->wait_for_events(result, union_wait_, deadline);
+        if (result.status != ORDO_OK)
             return result;
-        }
     }
     mark_seen();
     return result;
@@ -99,29 +101,53 @@ WaitResult MultiTicket::enqueue_wait(cl_command_queue queue, Deadline deadline, 
     return result;
 }
 
-void MultiTicket::ready(const EventList &events) {
-    bool any = false;
-    flush_queues_of(events);
-    for (auto &t : tickets_) {
-        if (t->released())
-            continue;
-        t->ready(events.copy());
-        any = true;
-    }
-    if (!any)
+// A release runs successors' callbacks, which may destroy this object (the
+// handle whose parts they report): the tickets still to release are taken
+// out first, and nothing of this is touched after the first release.
+std::vector<Ref<Ticket>> MultiTicket::unreleased() const {
+    std::vector<Ref<Ticket>> parts;
+    for (auto &t : tickets_)
+        if (!t->released())
+            parts.push_back(t);
+    if (parts.empty())
         throw Error(ORDO_ERROR_INVALID_STATE, "every ticket was already released");
+    return parts;
+}
+
+void MultiTicket::ready(const EventList &events) {
+    std::vector<Ref<Ticket>> parts = unreleased();
+    flush_queues_of(events);
+    std::vector<Outcome> outcomes(parts.size());
+    for (auto &o : outcomes)
+        o.events = events.copy(); // every allocation first
+    release(parts, outcomes, TraceKind::kRelease);
 }
 
 void MultiTicket::fail_release(const Ref<Failure> &failure) {
-    bool any = false;
-    for (auto &t : tickets_) {
-        if (t->released())
-            continue;
-        t->fail_release(failure);
-        any = true;
+    std::vector<Ref<Ticket>> parts = unreleased();
+    std::vector<Outcome> outcomes(parts.size());
+    for (auto &o : outcomes)
+        o.failure = failure;
+    release(parts, outcomes, TraceKind::kFail);
+}
+
+// Every part is claimed before any release completes, so a callback that
+// destroys this multi-ticket finds them all released.
+void MultiTicket::release(std::vector<Ref<Ticket>> &parts, std::vector<Outcome> &outcomes,
+                          TraceKind kind) {
+    size_t claimed = 0;
+    try {
+        for (; claimed < parts.size(); ++claimed)
+            parts[claimed]->claim_release(std::move(outcomes[claimed]), kind);
+    } catch (...) {
+        // Released meanwhile by another thread (ready_one): complete the
+        // parts claimed, report the rest.
+        for (size_t i = 0; i < claimed; ++i)
+            parts[i]->complete_release();
+        throw;
     }
-    if (!any)
-        throw Error(ORDO_ERROR_INVALID_STATE, "every ticket was already released");
+    for (auto &t : parts)
+        t->complete_release();
 }
 
 } // namespace ordo::detail

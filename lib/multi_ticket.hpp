@@ -38,11 +38,16 @@ private:
     // Waits for every grant without marking any seen.
     WaitResult wait_grants(Deadline deadline);
     void mark_seen() noexcept;
+    // The tickets not released yet; Error(ORDO_ERROR_INVALID_STATE) if none.
+    std::vector<Ref<Ticket>> unreleased() const;
+    static void release(std::vector<Ref<Ticket>> &parts, std::vector<Outcome> &outcomes,
+                        TraceKind kind);
 
     std::vector<Ref<Ticket>> tickets_;
     SmallMutex mutex_; // guards union_ and have_union_
     EventList union_;
     bool have_union_ = false;
+    std::atomic<Future *> union_wait_{nullptr}; // the wait for union_ (cached_events_wait)
 };
 
 } // namespace ordo::detail

@@ -50,7 +50,7 @@ Ref<Ticket> Resource::acquire(Mode mode) {
     if (diagnostics_enabled()) [[unlikely]]
         register_ticket(*ticket);
     if (tracing()) [[unlikely]]
-        trace(TraceKind::kAcquire, *ticket);
+        trace(TraceKind::kAcquire, *ticket, &name_);
     return ticket;
 }
 

@@ -116,13 +116,12 @@ bool Service::flush_releases(int64_t deadline) noexcept {
     std::unique_lock lock(mutex_);
     uint64_t target = releases_requested_;
     while (releases_done_ < target) {
-        int64_t now = now_ns();
-        if (now >= deadline)
+        if (now_ns() >= deadline)
             return false;
         if (deadline == INT64_MAX)
             drained_.wait(lock);
-        else
-            drained_.wait_for(lock, std::chrono::nanoseconds(deadline - now));
+        else // an absolute time: no arithmetic that could overflow
+            drained_.wait_until(lock, to_steady(deadline));
     }
     return true;
 }

@@ -24,6 +24,9 @@ Ref<Failure> out_of_memory() noexcept {
 }
 
 // Mirrors a ticket's grant; cancelling it gives the ticket's place up.
+// Taking one is not seeing the grant: the ticket has seen it only once this
+// future has delivered the grant's outcome (completed with it), which a
+// cancel that came first prevents.
 class GrantFuture final : public Future, private Callback {
 public:
     explicit GrantFuture(Ref<Ticket> ticket) noexcept : ticket_(std::move(ticket)) {}
@@ -33,12 +36,18 @@ public:
         fn = [](Callback *cb, Future &grant) noexcept {
             auto *self = static_cast<GrantFuture *>(cb);
             Outcome outcome;
+            bool copied = true;
             try {
                 outcome = grant.copy_outcome();
             } catch (...) {
                 outcome.failure = out_of_memory();
+                copied = false;
             }
-            self->finish(std::move(outcome));
+            if (self->begin_completion()) {
+                if (copied)
+                    self->ticket_->mark_seen(); // before anyone can see this future complete
+                self->finish_owned(std::move(outcome));
+            }
             self->release();
         };
         grant.on_complete(this);
@@ -151,6 +160,16 @@ WaitResult Ticket::wait(Deadline deadline) {
     return result;
 }
 
+void Ticket::wait_for_events(WaitResult &result, std::atomic<Future *> &slot, Deadline deadline) {
+    Ref<Future> done = cached_events_wait(slot, *result.events);
+    int status = done->is_complete() ? done->poll() : blocking_wait(*done, deadline);
+    if (status != ORDO_OK) {
+        result.status = status;
+        if (status != ORDO_ERROR_TIMEOUT)
+            result.failure = done->failure_ref();
+    }
+}
+
 // The grant counts as seen only once the holder is handed its outcome: a
 // wait for the events that times out or fails leaves the holder without the
 // events, so a release must still forward them.
@@ -158,17 +177,10 @@ WaitResult Ticket::wait_complete(Deadline deadline) {
     WaitResult result = wait_grant(deadline);
     if (result.status == ORDO_ERROR_TIMEOUT)
         return result;
-    if (result.status != ORDO_OK || result.events->empty()) {
-        mark_seen();
-        return result;
-    }
-    Ref<Future> done = wait_events_async(*result.events);
-    int status = done->is_complete() ? done->poll() : blocking_wait(*done, deadline);
-    if (status != ORDO_OK) {
-        result.status = status;
-        if (status != ORDO_ERROR_TIMEOUT)
-            result.failure = done->failure_ref();
-        return result;
+    if (result.status == ORDO_OK && !result.events->empty()) {
+        wait_for_events(result, grant_->events_wait_slot(), deadline);
+        if (result.status != ORDO_OK)
+            return result;
     }
     mark_seen();
     return result;
@@ -233,7 +245,7 @@ void on_deferred_grant(Callback *self, Future &grant) noexcept {
     }
     Ref<Future> done;
     try {
-        done = wait_events_async(grant.events());
+        done = cached_events_wait(grant.events_wait_slot(), grant.events());
     } catch (...) {
         settle_deferred(d, CL_OUT_OF_HOST_MEMORY);
         return;
@@ -294,7 +306,6 @@ Ref<Future> Ticket::grant_future() {
     Future &g = grant();
     maybe_fail_allocation();
     auto mirror = Ref<GrantFuture>::adopt(new GrantFuture(Ref<Ticket>(this)));
-    flags_.fetch_or(kSeen, std::memory_order_acq_rel);
     mirror->attach(g);
     return mirror;
 }
@@ -305,41 +316,48 @@ void Ticket::ready(EventList events) {
     flush_queues_of(events);
     Outcome outcome;
     outcome.events = std::move(events);
-    release_with(std::move(outcome));
-    if (tracing())
-        trace(TraceKind::kRelease, *this);
+    release_with(std::move(outcome), TraceKind::kRelease);
 }
 
 void Ticket::fail_release(Ref<Failure> failure) {
     Outcome outcome;
     outcome.failure = std::move(failure);
-    release_with(std::move(outcome));
-    if (tracing())
-        trace(TraceKind::kFail, *this);
+    release_with(std::move(outcome), TraceKind::kFail);
 }
 
 void Ticket::cancel_place() {
-    release_with(Outcome{});
-    if (tracing())
-        trace(TraceKind::kCancel, *this);
+    release_with(Outcome{}, TraceKind::kCancel);
 }
 
-void Ticket::release_with(Outcome outcome) {
+// Completing the release runs the successors' callbacks, which may destroy
+// this ticket (ordo.h allows a callback to destroy the ticket whose release
+// it reports): from there on, nothing here touches the ticket.
+void Ticket::release_with(Outcome outcome, TraceKind kind) {
+    claim_release(std::move(outcome), kind);
+    complete_release();
+}
+
+void Ticket::claim_release(Outcome outcome, TraceKind kind) {
     uint32_t f = flags_.fetch_or(kReleased, std::memory_order_acq_rel);
     if (f & kReleased)
         throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
-    bool seen = f & kSeen;
+    if (tracing())
+        trace(kind, *this);
     // Until the release completes, events_/failure_ hold what is released.
     events_ = std::move(outcome.events);
     failure_ = std::move(outcome.failure);
+    if (f & kSeen)
+        flags_.fetch_or(kSeenAtRelease, std::memory_order_relaxed);
+}
+
+void Ticket::complete_release() noexcept {
     Future &g = *grant_;
+    bool seen = flags_.load(std::memory_order_relaxed) & kSeenAtRelease;
     if (g.is_complete()) {
         resolve(g, seen);
         return;
     }
     // Release before grant: finish once the predecessor has released.
-    if (seen)
-        flags_.fetch_or(kSeenAtRelease, std::memory_order_relaxed);
     retain(); // held by the callback
     fn = on_grant;
     g.on_complete(this);
@@ -348,7 +366,7 @@ void Ticket::release_with(Outcome outcome) {
 void Ticket::on_grant(Callback *cb, Future &grant) noexcept {
     auto *self = static_cast<Ticket *>(cb);
     self->resolve(grant, self->flags_.load(std::memory_order_relaxed) & kSeenAtRelease);
-    self->release();
+    self->release(); // the callback's reference; resolve() left it alive
 }
 
 void Ticket::resolve(Future &g, bool seen) noexcept {
@@ -373,18 +391,18 @@ void Ticket::resolve(Future &g, bool seen) noexcept {
             out.failure = out_of_memory();
         }
     }
-    if (group_ != nullptr) {
-        complete(EventList{});
-        group_->member_done(std::move(out));
-    } else if (out.failure) {
-        fail(std::move(out.failure));
-    } else {
-        // The one release owns the completion: no need to race for it.
-        complete_owned(std::move(out.events));
-    }
+    // The grant is not needed any more (g may be gone after this).
     uint32_t f = flags_.fetch_or(kResolved, std::memory_order_acq_rel);
     if (f & kHolderGone)
         drop_grant();
+    if (group_ != nullptr) {
+        Ref<SharedGroup> group(group_); // this ticket may be gone once it completes
+        finish_owned(Outcome{});
+        group->member_done(std::move(out));
+    } else {
+        // The one release owns the completion: no need to race for it.
+        finish_owned(std::move(out));
+    }
 }
 
 void Ticket::drop_holder(bool warn) noexcept {
@@ -394,13 +412,11 @@ void Ticket::drop_holder(bool warn) noexcept {
             log(ORDO_LOG_WARNING, "ticket released without ready (resource \"%s\")",
                 resource_->name().c_str());
         try {
-            release_with(Outcome{});
-            if (tracing())
-                trace(TraceKind::kCancel, *this);
+            release_with(Outcome{}, TraceKind::kCancel);
         } catch (...) {
             // Released concurrently by another thread: nothing left to do.
         }
-        // resolve() drops the grant.
+        // resolve() drops the grant. The holder's reference keeps this alive.
     } else if (f & kResolved) {
         drop_grant();
     }

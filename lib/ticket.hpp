@@ -8,7 +8,9 @@
 // closed (an exclusive ticket came after it) and every member has released.
 //
 // Flags (atomic, acq_rel): kReleased is set once by the one release (ready,
-// fail, cancel, or the holder's drop); kSeen once a wait returned the grant;
+// fail, cancel, or the holder's drop); kSeen once the holder was handed the
+// grant's outcome (a wait returned it, a grant future delivered it, a device
+// wait made the device wait for it);
 // kHolderGone when the holder's handle is destroyed; kResolved once the
 // release has completed. The grant reference is dropped by whichever of
 // "holder gone" and "resolved" comes second, so a chain of tickets keeps
@@ -25,6 +27,7 @@
 #include "futex.hpp"
 #include "future.hpp"
 #include "ref.hpp"
+#include "trace.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -69,6 +72,11 @@ public:
     void mark_seen() noexcept;
     // Host wait for the grant and for its events to complete.
     WaitResult wait_complete(Deadline deadline);
+    // For a wait whose grant came (result.status ORDO_OK, with events): waits
+    // for those events through the one wait that slot keeps, blocking as
+    // this ticket's host wait (diagnostics, warning, trace). On failure or
+    // timeout sets result's status (and failure).
+    void wait_for_events(WaitResult &result, std::atomic<Future *> &slot, Deadline deadline);
     // Waits for the grant, then enqueues a barrier on queue for its events;
     // *barrier (if given) receives a new reference, or nullptr if nothing
     // was enqueued.
@@ -86,6 +94,13 @@ public:
     void ready(EventList events);
     void fail_release(Ref<Failure> failure);
     void cancel_place();
+    // A release in two steps, for a caller that releases several tickets
+    // together (a multi-ticket): claim_release() takes the release (throwing
+    // Error(ORDO_ERROR_INVALID_STATE) if the ticket was released already)
+    // and records what is released; complete_release() hands it on, running
+    // successors' callbacks, which may destroy this ticket's holder.
+    void claim_release(Outcome outcome, TraceKind kind);
+    void complete_release() noexcept;
     // The holder's handle is gone. An unreleased ticket is released with no
     // events, with a warning if warn.
     void drop_holder(bool warn) noexcept;
@@ -110,7 +125,7 @@ private:
     void destroy() noexcept override;
     Future &grant() const;
     int blocking_wait(Future &f, Deadline deadline);
-    void release_with(Outcome outcome);
+    void release_with(Outcome outcome, TraceKind kind);
     void resolve(Future &grant, bool seen) noexcept;
     void drop_grant() noexcept;
     static void on_grant(Callback *self, Future &grant) noexcept;

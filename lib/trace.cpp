@@ -1,6 +1,7 @@
 #include "trace.hpp"
 
 #include "clock.hpp"
+#include "error.hpp"
 #include "resource.hpp"
 #include "ticket.hpp"
 
@@ -11,6 +12,7 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <vector>
 
 namespace ordo::detail {
@@ -94,6 +96,10 @@ void json_string(std::string &out, const char *s) {
 } // namespace
 
 void trace_start(size_t capacity) {
+    if (capacity > kMaxTraceRecords)
+        throw Error(ORDO_ERROR_INVALID_ARGUMENT,
+                    "capacity " + std::to_string(capacity) + " is more than the " +
+                        std::to_string(kMaxTraceRecords) + " records a trace can hold");
     std::lock_guard lock(g_mutex);
     g_tracing.store(false, std::memory_order_seq_cst);
     Ring *old = g_ring.load(std::memory_order_acquire);
@@ -117,7 +123,7 @@ void trace_stop() noexcept {
     g_tracing.store(false, std::memory_order_seq_cst);
 }
 
-void trace(TraceKind kind, const Ticket &ticket) noexcept {
+void trace(TraceKind kind, const Ticket &ticket, const std::string *resource_name) noexcept {
     Ring *ring = g_ring.load(std::memory_order_acquire);
     if (ring == nullptr || !tracing())
         return;
@@ -132,8 +138,8 @@ void trace(TraceKind kind, const Ticket &ticket) noexcept {
     r.kind.store(static_cast<uint8_t>(kind), std::memory_order_relaxed);
     r.shared.store(ticket.mode() == Mode::kShared, std::memory_order_relaxed);
     char name[24] = {};
-    if (!ticket.holder_gone())
-        std::strncpy(name, ticket.resource().name().c_str(), sizeof name - 1);
+    if (resource_name != nullptr)
+        std::strncpy(name, resource_name->c_str(), sizeof name - 1);
     for (int i = 0; i < 3; ++i) {
         uint64_t word;
         std::memcpy(&word, name + 8 * i, 8);
@@ -148,6 +154,9 @@ std::string trace_json() {
     std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
     Ring *ring = g_ring.load(std::memory_order_acquire);
     bool first = true;
+    // Each ticket's resource name, from its latest acquire record (a slot
+    // reused for a new ticket gets a new acquire first).
+    std::unordered_map<uint64_t, std::string> names;
     if (ring != nullptr) {
         uint64_t head = ring->head.load(std::memory_order_acquire);
         uint64_t begin = head > ring->capacity ? head - ring->capacity : 0;
@@ -187,7 +196,11 @@ std::string trace_json() {
             case TraceKind::kGrant:
                 break;
             }
-            std::string label = name[0] != '\0' ? name : "resource";
+            if (kind == TraceKind::kAcquire)
+                names[ticket] = name;
+            auto known = names.find(ticket);
+            std::string label =
+                known != names.end() && !known->second.empty() ? known->second : "resource";
             std::string event_name = kind == TraceKind::kWaitBegin || kind == TraceKind::kWaitEnd
                                          ? "wait " + label
                                          : label + (shared ? " (shared)" : "");

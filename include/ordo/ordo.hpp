@@ -77,6 +77,13 @@ static_assert(sizeof(cl::Event) == sizeof(cl_event), "cl::Event wraps exactly a 
 inline const cl_event *raw(const std::vector<cl::Event> &events) {
     return events.empty() ? nullptr : reinterpret_cast<const cl_event *>(events.data());
 }
+// How many frames of ordo::Task coroutines that ended with an exception this
+// thread is destroying right now: their parameters are destroyed then, after
+// the exception was caught, and a Ticket among them fails as if unwinding.
+inline int &failed_frames_being_destroyed() noexcept {
+    thread_local int n = 0;
+    return n;
+}
 } // namespace detail
 
 // Absolute deadlines on the monotonic clock, in nanoseconds.
@@ -289,7 +296,12 @@ private:
 // A Ticket destroyed without release is released by the library: as a
 // failure (ORDO_ERROR_ABANDONED) when destroyed during stack unwinding, so
 // successors learn that this chunk's work did not happen; otherwise with no
-// events and the warning "ticket released without ready".
+// events and the warning "ticket released without ready". "During stack
+// unwinding" means: a local destroyed while an exception passes through its
+// scope, or a parameter of an ordo::Task coroutine whose body an exception
+// left (the frame, parameters included, is destroyed with the Task). A
+// parameter of another coroutine type is destroyed with its frame, after the
+// exception was caught: move it into a local of the body to get the failure.
 class Ticket {
 public:
     Ticket() noexcept = default;
@@ -303,7 +315,8 @@ public:
         return *this;
     }
     ~Ticket() {
-        if (h_ != nullptr && !released_ && std::uncaught_exceptions() > uncaught_)
+        if (h_ != nullptr && !released_ &&
+            (std::uncaught_exceptions() > uncaught_ || detail::failed_frames_being_destroyed() > 0))
             ordo_ticket_fail(h_, ORDO_ERROR_ABANDONED,
                              "ticket dropped while an exception was propagating");
         ordo_ticket_destroy(h_);
@@ -432,11 +445,13 @@ struct Resumer {
             delete this;
     }
     // Hands the resumption (and the callback's reference) to the executor.
+    // The reference goes with the posted function, run or not: an executor
+    // that discards work (a loop shutting down) leaks nothing.
     void post() {
-        executor([this] {
-            if (!abandoned.load(std::memory_order_acquire))
-                handle.resume();
-            drop();
+        std::shared_ptr<Resumer> self(this, [](Resumer *r) { r->drop(); });
+        executor([self] {
+            if (!self->abandoned.load(std::memory_order_acquire))
+                self->handle.resume();
         });
     }
     static void on_complete(void *data, int status) {
@@ -596,8 +611,12 @@ public:
         return *this;
     }
     ~Task() {
-        if (h_)
-            h_.destroy();
+        if (!h_)
+            return;
+        bool failed = h_.done() && h_.promise().error != nullptr;
+        detail::failed_frames_being_destroyed() += failed;
+        h_.destroy();
+        detail::failed_frames_being_destroyed() -= failed;
     }
     bool done() const noexcept { return !h_ || h_.done(); }
     void get() const {

@@ -617,6 +617,78 @@ TEST(Callbacks, GrantFutureCallbackDestroysItsFuture) {
     EXPECT_EQ(s.destroy_status.load(), ORDO_OK);
 }
 
+// Regression (found in review; valgrind: an invalid read in drop_grant,
+// then a second release): a callback may destroy the very ticket whose
+// release it reports. ordo_ticket_ready ran the successor's grant callbacks
+// inside the release and then went on touching the ticket (its flags, its
+// grant, the trace). The callback here destroys the releasing ticket and the
+// successor, so the callbacks hold the last references.
+namespace {
+
+struct DestroyBoth {
+    ordo_ticket releasing = nullptr;
+    ordo_ticket successor = nullptr;
+    ordo_future grant = nullptr;
+    std::atomic<int> calls{0};
+    std::atomic<int> statuses{0};
+    static void fn(void *data, int status) {
+        auto *d = static_cast<DestroyBoth *>(data);
+        int s = status;
+        s |= ordo_ticket_destroy(d->releasing);
+        s |= ordo_ticket_destroy(d->successor);
+        s |= ordo_future_destroy(d->grant);
+        d->statuses = s;
+        d->calls.fetch_add(1);
+    }
+};
+
+} // namespace
+
+TEST(Callbacks, GrantCallbackDestroysTheTicketBeingReleased) {
+    for (bool tracing : {false, true}) {
+        if (tracing)
+            ORDO_ASSERT_OK(ordo_trace_start(64));
+        cl_event e = make_user_event();
+        ordo_resource r = nullptr;
+        DestroyBoth d;
+        ORDO_ASSERT_OK(ordo_resource_create(nullptr, "destroyed in a callback", &r));
+        ORDO_ASSERT_OK(ordo_resource_acquire(r, &d.releasing));
+        ORDO_ASSERT_OK(ordo_resource_acquire(r, &d.successor));
+        ordo_resource_destroy(r);
+        ORDO_ASSERT_OK(ordo_ticket_wait(d.releasing, soon(), nullptr, nullptr));
+        ORDO_ASSERT_OK(ordo_ticket_grant_future(d.successor, &d.grant));
+        ORDO_ASSERT_OK(ordo_future_on_complete(d.grant, DestroyBoth::fn, &d));
+        ORDO_EXPECT_OK(ordo_ticket_ready(d.releasing, &e, 1));
+        EXPECT_EQ(d.calls.load(), 1);
+        EXPECT_EQ(d.statuses.load(), ORDO_OK);
+        clSetUserEventStatus(e, CL_COMPLETE);
+        EXPECT_TRUE(reference_count_returns_to(e, 1));
+        clReleaseEvent(e);
+        ordo_trace_stop();
+    }
+}
+
+// The same through a release before the grant: the releasing ticket is
+// resolved from its own grant's callback, when its predecessor releases.
+TEST(Callbacks, GrantCallbackDestroysATicketReleasedBeforeItsGrant) {
+    ordo_resource r = nullptr;
+    ordo_ticket first = nullptr;
+    DestroyBoth d;
+    ORDO_ASSERT_OK(ordo_resource_create(nullptr, "released early", &r));
+    ORDO_ASSERT_OK(ordo_resource_acquire(r, &first));
+    ORDO_ASSERT_OK(ordo_resource_acquire(r, &d.releasing));
+    ORDO_ASSERT_OK(ordo_resource_acquire(r, &d.successor));
+    ordo_resource_destroy(r);
+    ORDO_ASSERT_OK(ordo_ticket_grant_future(d.successor, &d.grant));
+    ORDO_ASSERT_OK(ordo_future_on_complete(d.grant, DestroyBoth::fn, &d));
+    ORDO_ASSERT_OK(ordo_ticket_ready(d.releasing, nullptr, 0)); // before its grant
+    EXPECT_EQ(d.calls.load(), 0);
+    ORDO_EXPECT_OK(ordo_ticket_ready(first, nullptr, 0));
+    EXPECT_EQ(d.calls.load(), 1);
+    EXPECT_EQ(d.statuses.load(), ORDO_OK);
+    ordo_ticket_destroy(first);
+}
+
 // Registered on a completed future, the callback runs at once, inside
 // ordo_future_on_complete, and destroys the handle that call was given.
 TEST(Callbacks, ImmediateCallbackDestroysItsFuture) {

@@ -179,3 +179,72 @@ TEST(Coroutines, DestroyedWhileSuspendedIsNeverResumed) {
                                ordo::deadline_after(std::chrono::seconds(10))));
     EXPECT_TRUE(order.empty());
 }
+
+namespace {
+
+ordo::Task hold_through_grant(ordo::Ticket ticket, ordo::Executor ex, bool completed) {
+    if (completed)
+        co_await ticket.completed(ex);
+    else
+        co_await ticket.granted(ex);
+    ticket.ready();
+}
+
+ordo::Task fail_after_grant(ordo::Ticket ticket, ordo::Executor ex) {
+    co_await ticket.granted(ex);
+    throw std::runtime_error("the chunk's kernel failed");
+}
+
+} // namespace
+
+// Regression: co_await ticket.granted(ex) and completed(ex) take a grant
+// future, which counted as seeing the grant; a coroutine destroyed while
+// suspended there released its ticket as seen, so the successor was granted
+// without the predecessor's events.
+TEST(Coroutines, DestroyedWhileSuspendedForwardsThePredecessorsEvents) {
+    for (bool completed : {false, true}) {
+        ordo::RunLoop loop;
+        ordo::Resource r;
+        ordo::Ticket first = r.acquire(), second = r.acquire(), third = r.acquire();
+        cl::UserEvent e(cl::Context(cl_env().context, true));
+        {
+            ordo::Task task = hold_through_grant(std::move(second), loop.executor(), completed);
+            EXPECT_FALSE(task.done());
+        } // destroyed while suspended, before the grant
+        // Complete already, so that every resumption is posted during
+        // ready(), on this thread, while the loop lives.
+        e.setStatus(CL_COMPLETE);
+        first.ready({e});
+        std::vector<cl::Event> events = third.wait(ordo::deadline_after(std::chrono::seconds(1)));
+        ASSERT_EQ(events.size(), 1u) << (completed ? "completed" : "granted");
+        EXPECT_EQ(events[0](), e());
+        third.ready();
+    }
+}
+
+// Regression: a ticket passed to a coroutine as a parameter lives in the
+// coroutine's frame and is destroyed with it, after the exception that
+// escaped the body was caught by the promise: it was released as "ready
+// without events" instead of failing its successor. ordo::Task destroys a
+// frame that ended in an exception as an unwinding, so it fails now.
+TEST(Coroutines, TicketParameterOfACoroutineThatThrewFailsItsSuccessor) {
+    ordo::RunLoop loop;
+    ordo::Resource r;
+    ordo::Ticket first = r.acquire();
+    ordo::Ticket second = r.acquire();
+    ordo::Ticket third = r.acquire();
+    {
+        ordo::Task task = fail_after_grant(std::move(second), loop.executor());
+        first.ready();
+        EXPECT_TRUE(loop.run_until([&] { return task.done(); },
+                                   ordo::deadline_after(std::chrono::seconds(10))));
+        EXPECT_THROW(task.get(), std::runtime_error);
+    }
+    try {
+        third.wait(ordo::deadline_after(std::chrono::seconds(1)));
+        FAIL() << "the coroutine's ticket should have failed its successor";
+    } catch (const ordo::Error &e) {
+        EXPECT_EQ(e.status(), ORDO_ERROR_ABANDONED);
+    }
+    third.ready();
+}
