@@ -35,16 +35,39 @@
  * Handles. Each object kind has its own opaque handle type, created by an
  *   ordo_*_create or returned through an out parameter, and destroyed by its
  *   ordo_*_destroy, which accepts NULL. Each handle is owned by the caller
- *   and must be destroyed exactly once. Every function checks its handles:
- *   NULL, a handle of another kind, or a handle already destroyed is
- *   answered with ORDO_ERROR_INVALID_HANDLE. Detecting a destroyed handle is
- *   best-effort (handle memory is recycled for handles of the same kind, so a
- *   long-dead handle may alias a new one); never rely on it.
+ *   and must be destroyed exactly once. A handle is a 64-bit value, not a
+ *   pointer the caller may dereference: it names a slot of memory that the
+ *   library never gives back to the system, its kind, and the slot's
+ *   generation, which changes each time the slot serves a new handle (slots
+ *   are reused first in, first out). Every function checks its handles and
+ *   answers ORDO_ERROR_INVALID_HANDLE, changing nothing, for NULL, for a
+ *   handle of another kind, and for a handle already destroyed before the
+ *   call began, also once its slot serves a new handle (until the slot has
+ *   served 2^31 more handles). A value that never was a handle is refused
+ *   when it names no slot or the wrong generation, which is likely but not
+ *   certain: pass only handles.
  *
  * Threads. Every function may be called from any thread, concurrently, also
  *   on the same handle, except that a handle must not be used during or
  *   after its own destroy call. No function blocks except those whose name
- *   says wait or finish, which all take a deadline.
+ *   says wait or finish and ordo_job_queue_add on a bounded queue at its
+ *   bound, which all take a deadline. The library is not usable in a child
+ *   process made by fork() (its service thread is not there, and neither is
+ *   the OpenCL runtime's state): a child calls exec first.
+ *
+ * Seeing a grant. Whether a release forwards the predecessor's outcome
+ *   depends on whether the holder has *seen* its grant: been handed the
+ *   outcome (the predecessor's events, or its failure). A ticket has seen
+ *   its grant once ordo_ticket_wait, ordo_ticket_wait_complete or
+ *   ordo_ticket_enqueue_wait returned ORDO_OK or the predecessor's failure
+ *   for it, once ordo_ticket_enqueue_wait_deferred made the device wait for
+ *   it, or once a grant future of it completed with the grant's outcome. A
+ *   wait that timed out, a wait for the events that failed, taking a grant
+ *   future, and a grant future cancelled before the grant are not seeing.
+ *   A holder that releases without having seen its grant forwards: its
+ *   successor receives the predecessor's events together with the
+ *   holder's, or the predecessor's failure. A holder that has seen it
+ *   releases only its own events (and recovers from a failure with ready).
  *
  * Callbacks. A registration that fails never calls back; one that succeeds
  *   calls back exactly once. Callbacks run on the thread that completes the
@@ -251,7 +274,8 @@ typedef void (*ordo_callback_fn)(void *user_data, int status);
 
 /**
  * Non-blocking state query: ORDO_PENDING, ORDO_OK (done), the failure status
- * (failed), or ORDO_ERROR_INVALID_HANDLE.
+ * (failed; its message is then also the thread's last error message), or
+ * ORDO_ERROR_INVALID_HANDLE.
  */
 ORDO_API int ordo_future_poll(ordo_future future);
 
@@ -532,8 +556,10 @@ ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_qu
 
 /**
  * A future of the grant: DONE with the predecessor's events, or FAILED with
- * the predecessor's failure. Cancelling it cancels the ticket. Obtaining it
- * counts as seeing the grant (see ordo_ticket_ready).
+ * the predecessor's failure. Cancelling it before the grant fails it with
+ * ORDO_ERROR_CANCELLED and cancels the ticket (ordo_ticket_cancel). Taking
+ * it is not seeing the grant; its completing with the grant's outcome is
+ * ("Seeing a grant" above).
  */
 ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out);
 
@@ -546,12 +572,12 @@ ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out);
  * runtime checks what it is given is up to the runtime: POCL accepts any
  * of its objects).
  *
- * Release before grant is legal: if the holder has not seen its grant (no
- * wait of this ticket returned ORDO_OK and no grant future was taken), the
- * successor is granted only once the predecessor releases, and receives the
- * predecessor's events together with these; a predecessor's failure is then
- * passed on. A holder that has seen a failure recovers by calling this.
- * ORDO_ERROR_INVALID_STATE if the ticket was already released.
+ * Release before grant is legal: the successor is granted only once the
+ * predecessor releases. A holder that has not seen its grant ("Seeing a
+ * grant" above) forwards: the successor receives the predecessor's events
+ * together with these, or the predecessor's failure. A holder that has seen
+ * a failure recovers by calling this. ORDO_ERROR_INVALID_STATE if the
+ * ticket was already released.
  */
 ORDO_API int ordo_ticket_ready(ordo_ticket ticket, const cl_event *events, size_t num_events);
 
@@ -589,13 +615,16 @@ ORDO_API int ordo_ticket_destroy(ordo_ticket ticket);
  *
  * Its *length* counts the jobs added and not yet removed; clean and finish
  * remove completed jobs from the front, each job once, so a failed job is
- * reported exactly once. Its *backlog* counts the jobs not yet complete. A
- * bounded queue (max_pending > 0) refuses to grow its backlog beyond
- * max_pending: add waits for room, try_add answers ORDO_ERROR_WOULD_BLOCK
- * (a job already complete never waits). The queue keeps its own reference to
- * each job's completion: the caller may destroy its future handle after
- * adding. Thread-safe; the waits take deadlines and must not be called from
- * a callback.
+ * reported exactly once. Its *backlog* counts the jobs added while pending
+ * that have not completed yet (a job is counted out by its completion, a
+ * moment after it completes); a job already complete when it is added is
+ * never counted. A bounded queue (max_pending > 0) never lets its backlog
+ * exceed max_pending: add waits for room, try_add answers
+ * ORDO_ERROR_WOULD_BLOCK; a job that is complete, or completes while add
+ * waits, never waits. The queue keeps its own reference to each job's
+ * completion: the caller may destroy its future handle after adding.
+ * Thread-safe; the waits take deadlines and must not be called from a
+ * callback.
  */
 typedef struct ordo_job_queue_s *ordo_job_queue;
 
@@ -604,7 +633,8 @@ ORDO_API int ordo_job_queue_create(size_t max_pending, ordo_job_queue *out);
 
 /**
  * Appends job, first waiting (until deadline) while the backlog is at its
- * bound. ORDO_ERROR_TIMEOUT: nothing was added.
+ * bound and the job is pending. ORDO_ERROR_TIMEOUT: nothing was added (a
+ * small record of the call stays with the job until the job completes).
  */
 ORDO_API int ordo_job_queue_add(ordo_job_queue queue, ordo_future job, ordo_deadline deadline);
 
@@ -767,7 +797,9 @@ ORDO_API int ordo_set_wait_warning(int64_t threshold_ns);
  * Starts recording every acquire, grant (as seen by its holder), release and
  * host wait into a ring buffer of capacity records (the oldest overwritten),
  * dropping earlier records. Costs each recorded operation a few atomic
- * writes; off by default, when it costs one load.
+ * writes; off by default, when it costs one load. ORDO_ERROR_INVALID_ARGUMENT
+ * for a capacity of 0 or above 2^24 records; ORDO_ERROR_OUT_OF_MEMORY if the
+ * buffer cannot be allocated.
  */
 ORDO_API int ordo_trace_start(size_t capacity);
 /** Stops recording (the records stay until the next start). */

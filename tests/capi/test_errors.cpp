@@ -2,6 +2,7 @@
 // a message, and changes nothing.
 #include "../support/cl_env.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -354,11 +355,76 @@ TEST(BadHandles, DestroyedHandlesAreRejected) {
     expect_invalid_handle(m, multi_calls(), "destroyed multi-ticket", true);
     expect_invalid_handle(ring, ring_calls(), "destroyed ring", true);
     expect_invalid_handle(q, job_queue_calls(), "destroyed job queue", true);
-    // Destroying twice is answered too (best-effort detection, see ordo.h).
+    // Destroying twice is answered too.
     expect_invalid_handle(t, ticket_calls(), "destroyed ticket", true);
     expect_invalid_handle(r, resource_calls(), "destroyed resource", true);
     expect_invalid_handle(f, future_calls(), "destroyed future", true);
     expect_invalid_handle(p, promise_calls(), "destroyed promise", true);
+}
+
+// Regression: a destroyed ticket's handle passed the check as soon as the
+// next acquire reused its memory, and ordo_ticket_ready(stale) released
+// the new owner's ticket. Every reuse of a handle's slot now changes its
+// generation, which each call checks.
+TEST(BadHandles, StaleTicketHandleIsRejectedAfterItsSlotIsReused) {
+    std::vector<ordo_ticket> stale;
+    for (int i = 0; i < 200; ++i) { // more than a thread's cache of free slots
+        ordo_resource r = nullptr;
+        ordo_ticket t = nullptr;
+        ORDO_ASSERT_OK(ordo_resource_create(nullptr, "stale", &r));
+        ORDO_ASSERT_OK(ordo_resource_acquire(r, &t));
+        ORDO_ASSERT_OK(ordo_ticket_ready(t, nullptr, 0));
+        ORDO_ASSERT_OK(ordo_ticket_destroy(t));
+        ORDO_ASSERT_OK(ordo_resource_destroy(r)); // the ticket's memory is free now
+        stale.push_back(t);
+    }
+    ordo_resource r = nullptr;
+    ORDO_ASSERT_OK(ordo_resource_create(nullptr, "new owner", &r));
+    std::vector<ordo_ticket> fresh(stale.size());
+    for (auto &t : fresh)
+        ORDO_ASSERT_OK(ordo_resource_acquire(r, &t));
+    for (ordo_ticket t : stale) {
+        EXPECT_EQ(ordo_ticket_ready(t, nullptr, 0), ORDO_ERROR_INVALID_HANDLE);
+        EXPECT_EQ(ordo_ticket_wait(t, ordo_now() - 1, nullptr, nullptr), ORDO_ERROR_INVALID_HANDLE);
+        EXPECT_EQ(ordo_ticket_destroy(t), ORDO_ERROR_INVALID_HANDLE);
+    }
+    // The new owners' tickets were not touched: none was released.
+    ORDO_EXPECT_OK(ordo_ticket_wait(fresh[0], soon(), nullptr, nullptr));
+    EXPECT_EQ(ordo_ticket_wait(fresh[1], ordo_now() - 1, nullptr, nullptr), ORDO_ERROR_TIMEOUT);
+    for (auto t : fresh) {
+        ORDO_EXPECT_OK(ordo_ticket_ready(t, nullptr, 0));
+        ORDO_EXPECT_OK(ordo_ticket_destroy(t));
+    }
+    ORDO_EXPECT_OK(ordo_resource_destroy(r));
+}
+
+// Regression (valgrind: invalid reads): slots beyond the free lists' caps
+// went back to the system, so checking a long-dead handle read freed
+// memory. Slot memory is kept now, and every stale handle is answered,
+// also once its slot serves a new handle.
+TEST(BadHandles, ThousandsOfStaleHandlesAreRejected) {
+    constexpr int n = 10'000;
+    std::vector<ordo_future> stale(n);
+    ordo_promise p = nullptr;
+    ORDO_ASSERT_OK(ordo_promise_create(&p));
+    for (auto &f : stale)
+        ORDO_ASSERT_OK(ordo_promise_future(p, &f));
+    for (auto f : stale)
+        ORDO_ASSERT_OK(ordo_future_destroy(f));
+    for (auto f : stale)
+        ASSERT_EQ(ordo_future_poll(f), ORDO_ERROR_INVALID_HANDLE);
+    std::vector<ordo_future> fresh(n);
+    for (auto &f : fresh)
+        ORDO_ASSERT_OK(ordo_promise_future(p, &f));
+    for (auto f : stale) {
+        ASSERT_EQ(ordo_future_poll(f), ORDO_ERROR_INVALID_HANDLE);
+        ASSERT_EQ(ordo_future_destroy(f), ORDO_ERROR_INVALID_HANDLE);
+    }
+    for (auto f : fresh) {
+        ASSERT_EQ(ordo_future_poll(f), ORDO_PENDING);
+        ORDO_ASSERT_OK(ordo_future_destroy(f));
+    }
+    ORDO_EXPECT_OK(ordo_promise_destroy(p));
 }
 
 TEST(BadArguments, NullOutputsAndBadCounts) {
@@ -488,6 +554,17 @@ TEST(Misuse, ReleaseFutureOfATicketCannotBeCancelledThroughItsSuccessor) {
     for (auto t : {a, b, c})
         ordo_ticket_destroy(t);
     ordo_resource_destroy(r);
+}
+
+// Regression: a trace buffer too large to allocate answered
+// ORDO_ERROR_INTERNAL.
+TEST(BadArguments, TraceCapacityTooLarge) {
+    for (size_t capacity : {SIZE_MAX, SIZE_MAX / 2, size_t{1} << 40}) {
+        int status = ordo_trace_start(capacity);
+        EXPECT_TRUE(status == ORDO_ERROR_INVALID_ARGUMENT || status == ORDO_ERROR_OUT_OF_MEMORY)
+            << capacity << ": " << ordo_last_error_message();
+    }
+    ordo_trace_stop();
 }
 
 TEST(Statuses, NamesAndDescriptionsCoverEveryCode) {

@@ -8,6 +8,7 @@
 #include <latch>
 #include <poll.h>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -151,6 +152,23 @@ TEST(Future, WaitWithCancelOnTimeout) {
     EXPECT_EQ(ordo_future_wait(f, soon(), ORDO_WAIT_CANCEL), ORDO_ERROR_TIMEOUT);
     EXPECT_EQ(ordo_future_poll(f), ORDO_ERROR_CANCELLED);
     EXPECT_EQ(ordo_promise_complete(p, nullptr, 0), ORDO_ERROR_INVALID_STATE);
+    ordo_future_destroy(f);
+    ordo_promise_destroy(p);
+}
+
+// Regression: a poll that returned a failure status left the thread's
+// last error message as it was (an older call's message).
+TEST(Future, PollOfAFailedFutureLeavesItsMessage) {
+    ordo_promise p = nullptr;
+    ordo_future f = nullptr;
+    ORDO_ASSERT_OK(ordo_promise_create(&p));
+    ORDO_ASSERT_OK(ordo_promise_future(p, &f));
+    ORDO_ASSERT_OK(ordo_future_cancel(f));
+    EXPECT_EQ(ordo_future_events(nullptr, nullptr, nullptr), ORDO_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(ordo_future_poll(f), ORDO_ERROR_CANCELLED);
+    EXPECT_NE(std::string(ordo_last_error_message()).find("ORDO_ERROR_CANCELLED"),
+              std::string::npos)
+        << ordo_last_error_message();
     ordo_future_destroy(f);
     ordo_promise_destroy(p);
 }
