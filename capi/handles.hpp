@@ -167,10 +167,24 @@ inline void require_events(const cl_event *events, size_t num_events) {
                     "events is NULL but num_events is " + std::to_string(num_events));
 }
 
+// A failure's status: negative, and not one of the statuses by which a wait
+// answers about the call itself (a successor could not tell them apart).
 inline void require_failure_status(int status) {
     if (status >= 0)
         throw Error(ORDO_ERROR_INVALID_ARGUMENT,
                     "a failure status must be negative, got " + std::to_string(status));
+    switch (status) {
+    case ORDO_ERROR_INVALID_ARGUMENT:
+    case ORDO_ERROR_INVALID_HANDLE:
+    case ORDO_ERROR_INVALID_STATE:
+    case ORDO_ERROR_TIMEOUT:
+    case ORDO_ERROR_WOULD_BLOCK:
+        throw Error(ORDO_ERROR_INVALID_ARGUMENT,
+                    std::string(ordo_status_string(status)) +
+                        " is not a failure status: a wait answers it about the call itself");
+    default:
+        return;
+    }
 }
 
 // A failure outcome reported through a status: its message becomes the
@@ -178,9 +192,11 @@ inline void require_failure_status(int status) {
 inline int report(int status, const Failure *failure) noexcept {
     if (status == ORDO_OK)
         return status;
+    if (failure != nullptr)
+        return set_last_error(status, failure->message().c_str());
     if (status == ORDO_ERROR_TIMEOUT)
         return set_last_error(status, "the deadline passed before the wait ended");
-    return set_last_error(status, failure != nullptr ? failure->message().c_str() : "failed");
+    return set_last_error(status, "failed");
 }
 
 // Copies a wait's events to the caller's out parameters, or reports its failure.

@@ -164,6 +164,14 @@ ORDO_API int ordo_version(int *major, int *minor, int *patch);
     X(ORDO_ERROR_SYSTEM, -12, "an operating-system call failed")                                   \
     X(ORDO_ERROR_INTERNAL, -13, "internal error in ordo")
 
+/*
+ * A *failure status* (what ordo_ticket_fail, ordo_promise_fail and the
+ * multi-ticket fail functions take) is any negative value except the five
+ * by which a call answers about itself: ORDO_ERROR_INVALID_ARGUMENT,
+ * ORDO_ERROR_INVALID_HANDLE, ORDO_ERROR_INVALID_STATE, ORDO_ERROR_TIMEOUT and
+ * ORDO_ERROR_WOULD_BLOCK (a successor's wait could not tell them apart).
+ * Passing on a failure a wait returned is always allowed.
+ */
 typedef enum ordo_status {
 #define ORDO_STATUS_ENUM_(name, value, description) name = value,
     ORDO_STATUS_LIST(ORDO_STATUS_ENUM_)
@@ -361,8 +369,9 @@ ORDO_API int ordo_promise_future(ordo_promise promise, ordo_future *out);
 ORDO_API int ordo_promise_complete(ordo_promise promise, const cl_event *events, size_t num_events);
 
 /**
- * Completes the future as FAILED. status must be negative; message may be
- * NULL. ORDO_ERROR_INVALID_STATE if already completed.
+ * Completes the future as FAILED. status must be a failure status (see
+ * "Status codes"); message may be NULL. ORDO_ERROR_INVALID_STATE if already
+ * completed.
  */
 ORDO_API int ordo_promise_fail(ordo_promise promise, int status, const char *message);
 
@@ -582,8 +591,9 @@ ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out);
 ORDO_API int ordo_ticket_ready(ordo_ticket ticket, const cl_event *events, size_t num_events);
 
 /**
- * Releases the ticket as failed: successors' waits return status (< 0, else
- * ORDO_ERROR_INVALID_ARGUMENT) and message (may be NULL). The failure takes
+ * Releases the ticket as failed: successors' waits return status (a failure
+ * status, see "Status codes"; else ORDO_ERROR_INVALID_ARGUMENT) and message
+ * (may be NULL). The failure takes
  * effect once the predecessor has released, never earlier.
  * ORDO_ERROR_INVALID_STATE if already released.
  */

@@ -46,7 +46,7 @@ std::vector<std::pair<const char *, Call<ordo_ticket>>> ticket_calls() {
          }},
         {"fail",
          [](ordo_ticket t) {
-             return ordo_ticket_fail(t, -1, "x");
+             return ordo_ticket_fail(t, ORDO_ERROR_FAILED, "x");
          }},
         {"cancel",
          [](ordo_ticket t) {
@@ -137,7 +137,7 @@ std::vector<std::pair<const char *, Call<ordo_promise>>> promise_calls() {
          }},
         {"fail",
          [](ordo_promise p) {
-             return ordo_promise_fail(p, -1, "x");
+             return ordo_promise_fail(p, ORDO_ERROR_FAILED, "x");
          }},
         {"destroy",
          [](ordo_promise p) {
@@ -171,7 +171,7 @@ std::vector<std::pair<const char *, Call<ordo_multi_ticket>>> multi_calls() {
          }},
         {"fail",
          [](ordo_multi_ticket m) {
-             return ordo_multi_ticket_fail(m, -1, "x");
+             return ordo_multi_ticket_fail(m, ORDO_ERROR_FAILED, "x");
          }},
         {"ready_one",
          [](ordo_multi_ticket m) {
@@ -482,7 +482,7 @@ TEST(Misuse, SecondReleaseIsRejectedAndChangesNothing) {
         EXPECT_NE(std::string(ordo_last_error_message()).find("already released"),
                   std::string::npos);
         EXPECT_EQ(reference_count(second), 1);
-        EXPECT_EQ(ordo_ticket_fail(a, -1, "late"), ORDO_ERROR_INVALID_STATE);
+        EXPECT_EQ(ordo_ticket_fail(a, ORDO_ERROR_FAILED, "late"), ORDO_ERROR_INVALID_STATE);
         EXPECT_EQ(ordo_ticket_cancel(a), ORDO_ERROR_INVALID_STATE);
         // Waits after release are misuse too.
         EXPECT_EQ(ordo_ticket_wait(a, soon(), nullptr, nullptr), ORDO_ERROR_INVALID_STATE);
@@ -522,7 +522,7 @@ TEST(Misuse, FutureQueriesInTheWrongState) {
     EXPECT_EQ(ordo_promise_fail(p, 0, "no"), ORDO_ERROR_INVALID_ARGUMENT);
     ORDO_ASSERT_OK(ordo_promise_complete(p, nullptr, 0));
     EXPECT_EQ(ordo_promise_complete(p, nullptr, 0), ORDO_ERROR_INVALID_STATE);
-    EXPECT_EQ(ordo_promise_fail(p, -1, "late"), ORDO_ERROR_INVALID_STATE);
+    EXPECT_EQ(ordo_promise_fail(p, ORDO_ERROR_FAILED, "late"), ORDO_ERROR_INVALID_STATE);
     EXPECT_EQ(ordo_future_poll(f), ORDO_OK); // unchanged by the rejected calls
     EXPECT_EQ(ordo_future_failure(f, nullptr, nullptr, nullptr), ORDO_ERROR_INVALID_STATE);
     EXPECT_EQ(ordo_future_cancel(f), ORDO_ERROR_INVALID_STATE);
@@ -554,6 +554,35 @@ TEST(Misuse, ReleaseFutureOfATicketCannotBeCancelledThroughItsSuccessor) {
     for (auto t : {a, b, c})
         ordo_ticket_destroy(t);
     ordo_resource_destroy(r);
+}
+
+// Regression (found by the fuzzer's model): a ticket failed with status
+// ORDO_ERROR_TIMEOUT made its successor's wait answer ORDO_ERROR_TIMEOUT with
+// the message of a timeout, which no caller can tell from one. The statuses
+// by which a call answers about itself are refused as failure statuses.
+TEST(BadArguments, FailureStatusesAWaitAnswersAboutItselfAreRefused) {
+    Chain c(2);
+    ordo_promise p = nullptr;
+    ORDO_ASSERT_OK(ordo_promise_create(&p));
+    ordo_multi_ticket m = nullptr;
+    ORDO_ASSERT_OK(ordo_acquire_many(&c.r, nullptr, 1, &m));
+    for (int status : {ORDO_ERROR_INVALID_ARGUMENT, ORDO_ERROR_INVALID_HANDLE,
+                       ORDO_ERROR_INVALID_STATE, ORDO_ERROR_TIMEOUT, ORDO_ERROR_WOULD_BLOCK}) {
+        EXPECT_EQ(ordo_ticket_fail(c.t[0], status, "x"), ORDO_ERROR_INVALID_ARGUMENT) << status;
+        EXPECT_EQ(ordo_promise_fail(p, status, "x"), ORDO_ERROR_INVALID_ARGUMENT) << status;
+        EXPECT_EQ(ordo_multi_ticket_fail(m, status, "x"), ORDO_ERROR_INVALID_ARGUMENT) << status;
+        EXPECT_EQ(ordo_multi_ticket_fail_one(m, 0, status, "x"), ORDO_ERROR_INVALID_ARGUMENT)
+            << status;
+    }
+    // Nothing changed; a failure a wait can return is passed on as it is.
+    ORDO_EXPECT_OK(ordo_ticket_fail(c.t[0], ORDO_ERROR_EVENT_FAILED, "an upload failed"));
+    EXPECT_EQ(ordo_ticket_wait(c.t[1], soon(), nullptr, nullptr), ORDO_ERROR_EVENT_FAILED);
+    EXPECT_NE(std::string(ordo_last_error_message()).find("an upload failed"), std::string::npos);
+    ORDO_EXPECT_OK(ordo_ticket_fail(c.t[1], ORDO_ERROR_EVENT_FAILED, "passed on"));
+    ORDO_EXPECT_OK(ordo_multi_ticket_fail(m, ORDO_ERROR_CANCELLED, "given up"));
+    ordo_multi_ticket_destroy(m);
+    ORDO_EXPECT_OK(ordo_promise_fail(p, ORDO_STATUS_USER_BASE, "the application's"));
+    ordo_promise_destroy(p);
 }
 
 // Regression: a trace buffer too large to allocate answered
