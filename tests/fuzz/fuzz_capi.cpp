@@ -8,18 +8,29 @@
 // ORDO_FUZZ_DEFERRED_ON_POCL is set (POCL 3.1 aborts now and then when a
 // deferred barrier's predecessor fails: docs/RUNTIMES.md).
 //
-// After each input every handle is destroyed, every user event set, and each
-// cl_event's reference count must come back to 1 (the harness's own): a
-// count that does not is reported as a crash, like any sanitizer report or
-// leak. The table is small on purpose: destroyed handles are recycled for
-// handles of the same kind (lib/pool.hpp), and memory is given back to the
-// system only past thousands of free slots; a stale handle in this table
-// therefore always reads still-allocated memory.
+// The oracle (shadow.hpp, over the reference model in tests/model) checks
+// every call's status against the contract, what every grant carries (its
+// events, or its failure's status and message, through waits and grant
+// futures), that a stale or wrong-kind handle is refused, that a device
+// wait's barrier is there exactly when the grant has events, that a job
+// queue's backlog and length are what the contract says, and that a wait
+// for a grant's events registers its event callbacks once. After each input
+// every handle is destroyed, every user event set, each device wait's
+// barrier checked against what it waited for, and each cl_event's reference
+// count must come back to 1 (the harness's own). Any violation aborts, like
+// a sanitizer report or a leak.
+//
+// Callbacks either count, or (registered on a grant or promise future,
+// which complete on this thread) destroy a ticket of the table: the very
+// ticket being released, sometimes.
 //
 // Encoding (one byte each, reads past the end give 0): an opcode (see Op),
 // then its arguments, each read by one call in a statement of its own (the
 // order of evaluation of function arguments is unspecified).
 // tests/fuzz/make_seeds.py writes the seed corpus in this encoding.
+#include "../support/cl_count.hpp"
+#include "shadow.hpp"
+
 #include <ordo/ordo.h>
 
 #include <atomic>
@@ -32,6 +43,8 @@
 #include <vector>
 
 namespace {
+
+using ordo_fuzz::Shadow;
 
 // The OpenCL side, created once.
 struct Cl {
@@ -178,6 +191,8 @@ enum Op : uint8_t {
     kTicketSetName,
     kDiagnostics,
     kTrace,
+    // A callback that destroys a ticket of the table.
+    kFutureOnCompleteDestroy,
     kNumOps
 };
 
@@ -194,8 +209,10 @@ public:
     }
 
     void execute() {
-        for (int steps = 0; steps < 256 && !in_.done(); ++steps)
+        for (int steps = 0; steps < 256 && !in_.done(); ++steps) {
+            shadow_.begin_op();
             step(static_cast<Op>(in_.byte() % kNumOps));
+        }
     }
 
     // Destroys everything, sets every event, and checks reference counts.
@@ -206,29 +223,31 @@ public:
             if (status > CL_COMPLETE)
                 clSetUserEventStatus(e, CL_COMPLETE);
         }
+        shadow_.begin_op();
         for (int i = 0; i < kSlots; ++i) {
             if (tickets_.live[i])
-                ordo_ticket_destroy(tickets_.h[i]);
+                destroy_ticket(tickets_.h[i]);
             if (futures_.live[i])
-                ordo_future_destroy(futures_.h[i]);
+                shadow_.future_destroyed(futures_.h[i], ordo_future_destroy(futures_.h[i]));
             if (promises_.live[i])
-                ordo_promise_destroy(promises_.h[i]);
+                destroy_promise(promises_.h[i]);
             if (queues_.live[i])
-                ordo_job_queue_destroy(queues_.h[i]);
+                shadow_.queue_destroyed(queues_.h[i], ordo_job_queue_destroy(queues_.h[i]));
             if (multis_.live[i])
-                ordo_multi_ticket_destroy(multis_.h[i]);
+                destroy_multi(multis_.h[i]);
             if (rings_.live[i])
-                ordo_ring_destroy(rings_.h[i]);
+                shadow_.ring_destroyed(rings_.h[i], ordo_ring_destroy(rings_.h[i]));
             if (resources_.live[i])
-                ordo_resource_destroy(resources_.h[i]);
+                shadow_.resource_destroyed(resources_.h[i], ordo_resource_destroy(resources_.h[i]));
         }
         clFinish(g_cl.queue);
         // Every ticket is gone, so every deferred barrier's user event is
         // set (or is being set once the work ahead of it ends).
-        for (cl_command_queue q : deferred_queues_) {
+        for (cl_command_queue q : deferred_queues_)
             clFinish(q);
+        shadow_.check_barriers();
+        for (cl_command_queue q : deferred_queues_)
             clReleaseCommandQueue(q);
-        }
         ordo_trace_stop();
         ordo_diagnostics_enable(0);
         ordo_set_wait_warning(0);
@@ -298,22 +317,43 @@ private:
     }
     template <class H>
     void keep(Table<H> &table, H handle) {
-        if (table.put(handle) < 0) { // full: destroy it at once
-            if constexpr (std::is_same_v<H, ordo_ticket>)
-                ordo_ticket_destroy(handle);
-            else if constexpr (std::is_same_v<H, ordo_future>)
-                ordo_future_destroy(handle);
-            else if constexpr (std::is_same_v<H, ordo_promise>)
-                ordo_promise_destroy(handle);
-            else if constexpr (std::is_same_v<H, ordo_job_queue>)
-                ordo_job_queue_destroy(handle);
-            else if constexpr (std::is_same_v<H, ordo_multi_ticket>)
-                ordo_multi_ticket_destroy(handle);
-            else if constexpr (std::is_same_v<H, ordo_ring>)
-                ordo_ring_destroy(handle);
-            else
-                ordo_resource_destroy(handle);
-        }
+        if (table.put(handle) >= 0)
+            return;
+        // Full: destroy it at once.
+        if constexpr (std::is_same_v<H, ordo_ticket>)
+            destroy_ticket(handle);
+        else if constexpr (std::is_same_v<H, ordo_future>)
+            shadow_.future_destroyed(handle, ordo_future_destroy(handle));
+        else if constexpr (std::is_same_v<H, ordo_promise>)
+            destroy_promise(handle);
+        else if constexpr (std::is_same_v<H, ordo_job_queue>)
+            shadow_.queue_destroyed(handle, ordo_job_queue_destroy(handle));
+        else if constexpr (std::is_same_v<H, ordo_multi_ticket>)
+            destroy_multi(handle);
+        else if constexpr (std::is_same_v<H, ordo_ring>)
+            shadow_.ring_destroyed(handle, ordo_ring_destroy(handle));
+        else
+            shadow_.resource_destroyed(handle, ordo_resource_destroy(handle));
+    }
+
+    int destroy_ticket(ordo_ticket t) {
+        int expected = shadow_.plan_destroy(t);
+        int status = ordo_ticket_destroy(t);
+        shadow_.check_planned("ordo_ticket_destroy", expected, status);
+        forget(tickets_, t, status);
+        return status;
+    }
+    void destroy_promise(ordo_promise p) {
+        int expected = shadow_.plan_promise_destroy(p);
+        int status = ordo_promise_destroy(p);
+        shadow_.check_planned("ordo_promise_destroy", expected, status);
+        forget(promises_, p, status);
+    }
+    void destroy_multi(ordo_multi_ticket m) {
+        int expected = shadow_.plan_multi_destroy(m);
+        int status = ordo_multi_ticket_destroy(m);
+        shadow_.check_planned("ordo_multi_ticket_destroy", expected, status);
+        forget(multis_, m, status);
     }
 
     // An event list argument: up to 4 of the input's events (user events and
@@ -367,11 +407,46 @@ private:
         r.mode_pointer = b / 16 % 2 ? nullptr : r.modes;
         return r;
     }
+    // What ordo_acquire_many / ordo_ring_create must answer for a list
+    // (modes only for acquire_many), out given or not.
+    int expect_list(const Resources &r, bool with_modes, bool out_null) {
+        if (out_null || r.count == 0 || r.pointer == nullptr)
+            return ORDO_ERROR_INVALID_ARGUMENT;
+        for (size_t i = 0; i < r.count; ++i) {
+            if (!shadow_.resource_live(r.list[i]))
+                return ORDO_ERROR_INVALID_HANDLE;
+            if (with_modes && r.mode_pointer != nullptr && r.modes[i] != ORDO_EXCLUSIVE &&
+                r.modes[i] != ORDO_SHARED)
+                return ORDO_ERROR_INVALID_ARGUMENT;
+        }
+        if (with_modes)
+            for (size_t i = 0; i < r.count; ++i)
+                for (size_t j = i + 1; j < r.count; ++j)
+                    if (r.list[i] == r.list[j])
+                        return ORDO_ERROR_INVALID_ARGUMENT;
+        return ORDO_OK;
+    }
 
-    // The OpenCL outcome of an enqueue: a barrier handed back is ours.
-    void own(int status, cl_event barrier) {
-        if (status == ORDO_OK && barrier != nullptr)
-            owned_.push_back(barrier);
+    // A callback that destroys the ticket in a table slot, if it still holds
+    // the handle it held when the callback was registered. Registered only
+    // on futures that complete on this thread.
+    struct Destroyer {
+        Run *run;
+        int slot;
+        ordo_ticket handle;
+    };
+    static void destroy_in_callback(void *data, int) {
+        auto *d = static_cast<Destroyer *>(data);
+        Run &run = *d->run;
+        if (run.tickets_.live[d->slot] && run.tickets_.h[d->slot] == d->handle) {
+            bool outer = run.in_callback_;
+            run.in_callback_ = true;
+            run.shadow_.set_in_callback(true);
+            run.destroy_ticket(d->handle);
+            run.in_callback_ = outer;
+            run.shadow_.set_in_callback(outer);
+        }
+        delete d;
     }
 
     void step(Op op) {
@@ -379,33 +454,56 @@ private:
         case kResourceCreate: {
             ordo_resource r = nullptr;
             uint8_t b = in_.byte();
-            if (ordo_resource_create(b % 2 ? &in_ : nullptr, b % 4 < 2 ? "fuzz" : nullptr,
-                                     b % 8 == 7 ? nullptr : &r) == ORDO_OK)
+            int status = ordo_resource_create(b % 2 ? &in_ : nullptr, b % 4 < 2 ? "fuzz" : nullptr,
+                                              b % 8 == 7 ? nullptr : &r);
+            shadow_.check_planned("ordo_resource_create",
+                                  b % 8 == 7 ? ORDO_ERROR_INVALID_ARGUMENT : ORDO_OK, status);
+            if (status == ORDO_OK) {
+                shadow_.resource_created(r);
                 keep(resources_, r);
+            }
             break;
         }
         case kResourceValue: {
             void *v = nullptr;
             ordo_resource r = pick(resources_);
-            ordo_resource_value(r, in_.byte() % 8 == 7 ? nullptr : &v);
+            uint8_t b = in_.byte();
+            Shadow::check_handle("ordo_resource_value", shadow_.resource_live(r),
+                                 ordo_resource_value(r, b % 8 == 7 ? nullptr : &v));
             break;
         }
-        case kAcquire: {
+        case kAcquire:
+        case kAcquireShared: {
             ordo_ticket t = nullptr;
             ordo_resource r = pick(resources_);
-            if (ordo_resource_acquire(r, in_.byte() % 8 == 7 ? nullptr : &t) == ORDO_OK)
+            bool out_null = in_.byte() % 8 == 7;
+            bool shared = op == kAcquireShared;
+            int status = shared ? ordo_resource_acquire_shared(r, out_null ? nullptr : &t)
+                                : ordo_resource_acquire(r, out_null ? nullptr : &t);
+            shadow_.check_planned("ordo_resource_acquire",
+                                  !shadow_.resource_live(r) ? ORDO_ERROR_INVALID_HANDLE
+                                  : out_null                ? ORDO_ERROR_INVALID_ARGUMENT
+                                                            : ORDO_OK,
+                                  status);
+            if (status == ORDO_OK) {
+                shadow_.acquired(r, shared, t);
                 keep(tickets_, t);
+            }
             break;
         }
         case kResourceDestroy: {
             ordo_resource r = pick(resources_);
-            forget(resources_, r, ordo_resource_destroy(r));
+            int status = ordo_resource_destroy(r);
+            shadow_.resource_destroyed(r, status);
+            forget(resources_, r, status);
             break;
         }
         case kTicketValue: {
             void *v = nullptr;
             ordo_ticket t = pick(tickets_);
-            ordo_ticket_value(t, in_.byte() % 8 == 7 ? nullptr : &v);
+            uint8_t b = in_.byte();
+            Shadow::check_handle("ordo_ticket_value", shadow_.ticket(t) != nullptr,
+                                 ordo_ticket_value(t, b % 8 == 7 ? nullptr : &v));
             break;
         }
         case kTicketWait:
@@ -414,18 +512,32 @@ private:
             const cl_event *list = nullptr;
             size_t n = 0;
             uint8_t b = in_.byte();
-            auto wait = op == kTicketWait ? ordo_ticket_wait : ordo_ticket_wait_complete;
-            if (wait(t, deadline(), b % 2 ? &list : nullptr, b % 4 < 2 ? &n : nullptr) == ORDO_OK &&
-                list != nullptr && n > 0)
+            bool ask_events = b % 2, ask_n = b % 4 < 2;
+            ordo_deadline d = deadline();
+            uint64_t before = ordo_test::callback_registrations_on_this_thread();
+            int status =
+                op == kTicketWait
+                    ? ordo_ticket_wait(t, d, ask_events ? &list : nullptr, ask_n ? &n : nullptr)
+                    : ordo_ticket_wait_complete(t, d, ask_events ? &list : nullptr,
+                                                ask_n ? &n : nullptr);
+            uint64_t registered = ordo_test::callback_registrations_on_this_thread() - before;
+            if (status == ORDO_OK && list != nullptr && n > 0)
                 (void)list[n - 1]; // the borrowed array is readable
+            bool both = ask_events && ask_n;
+            if (op == kTicketWait)
+                shadow_.check_wait(t, status, list, n, both);
+            else
+                shadow_.check_wait_complete(t, status, list, n, both, registered);
             break;
         }
         case kTicketEnqueueWait: {
             ordo_ticket t = pick(tickets_);
             uint8_t b = in_.byte();
             cl_event barrier = nullptr;
-            int status = ordo_ticket_enqueue_wait(t, b % 4 == 3 ? nullptr : g_cl.queue, deadline(),
-                                                  b % 2 ? &barrier : nullptr);
+            bool null_queue = b % 4 == 3, ask = b % 2;
+            int status = ordo_ticket_enqueue_wait(t, null_queue ? nullptr : g_cl.queue, deadline(),
+                                                  ask ? &barrier : nullptr);
+            shadow_.check_enqueue_wait(t, null_queue, status, barrier, ask);
             if (status == ORDO_OK && barrier != nullptr)
                 owned_.push_back(barrier); // a new reference, ours
             break;
@@ -433,37 +545,52 @@ private:
         case kTicketGrantFuture: {
             ordo_future f = nullptr;
             ordo_ticket t = pick(tickets_);
-            if (ordo_ticket_grant_future(t, in_.byte() % 8 == 7 ? nullptr : &f) == ORDO_OK)
+            bool null_out = in_.byte() % 8 == 7;
+            int status = ordo_ticket_grant_future(t, null_out ? nullptr : &f);
+            shadow_.grant_future_taken(t, null_out, status, f);
+            if (status == ORDO_OK)
                 keep(futures_, f);
             break;
         }
         case kTicketReady: {
             ordo_ticket t = pick(tickets_);
             Events e = events();
-            ordo_ticket_ready(t, e.pointer, e.count);
+            int expected = shadow_.plan_ready(t, e.pointer, e.count);
+            shadow_.check_planned("ordo_ticket_ready", expected,
+                                  ordo_ticket_ready(t, e.pointer, e.count));
             break;
         }
         case kTicketFail: {
             ordo_ticket t = pick(tickets_);
             uint8_t b = in_.byte();
-            ordo_ticket_fail(t, in_.i32(), b % 2 ? "fuzz failure" : nullptr);
+            int status = in_.i32();
+            const char *message = b % 2 ? "fuzz failure" : nullptr;
+            int expected = shadow_.plan_fail(t, status, message);
+            shadow_.check_planned("ordo_ticket_fail", expected,
+                                  ordo_ticket_fail(t, status, message));
             break;
         }
-        case kTicketCancel:
-            ordo_ticket_cancel(pick(tickets_));
-            break;
-        case kTicketDestroy: {
+        case kTicketCancel: {
             ordo_ticket t = pick(tickets_);
-            forget(tickets_, t, ordo_ticket_destroy(t));
+            int expected = shadow_.plan_cancel(t);
+            shadow_.check_planned("ordo_ticket_cancel", expected, ordo_ticket_cancel(t));
             break;
         }
-        case kFuturePoll:
-            ordo_future_poll(pick(futures_));
+        case kTicketDestroy:
+            destroy_ticket(pick(tickets_));
             break;
+        case kFuturePoll: {
+            ordo_future f = pick(futures_);
+            shadow_.check_poll(f, ordo_future_poll(f));
+            break;
+        }
         case kFutureWait: {
             ordo_future f = pick(futures_);
-            uint8_t flags = in_.byte();
-            ordo_future_wait(f, deadline(), flags % 4 == 3 ? flags : flags % 2);
+            uint8_t b = in_.byte();
+            unsigned flags = b % 4 == 3 ? b : b % 2;
+            ordo_deadline d = deadline();
+            int expected = shadow_.plan_future_wait(f, flags);
+            shadow_.check_future_wait(f, flags, expected, ordo_future_wait(f, d, flags));
             break;
         }
         case kFutureEvents: {
@@ -471,138 +598,223 @@ private:
             size_t n = 0;
             ordo_future f = pick(futures_);
             uint8_t b = in_.byte();
-            if (ordo_future_events(f, b % 8 == 7 ? nullptr : &list, b % 8 == 6 ? nullptr : &n) ==
-                    ORDO_OK &&
-                n > 0)
+            int status =
+                ordo_future_events(f, b % 8 == 7 ? nullptr : &list, b % 8 == 6 ? nullptr : &n);
+            if (status == ORDO_OK && n > 0)
                 (void)list[n - 1];
+            shadow_.check_future_events(f, status, list, n);
             break;
         }
         case kFutureFailure: {
-            int status = 0;
+            int failure_status = 0;
             const char *message = nullptr;
             cl_int cl_status = 0;
             ordo_future f = pick(futures_);
             uint8_t b = in_.byte();
-            if (ordo_future_failure(f, b % 2 ? &status : nullptr, b % 4 < 2 ? &message : nullptr,
-                                    b % 8 < 4 ? &cl_status : nullptr) == ORDO_OK &&
-                message != nullptr)
+            bool ask_status = b % 2;
+            int status = ordo_future_failure(f, ask_status ? &failure_status : nullptr,
+                                             b % 4 < 2 ? &message : nullptr,
+                                             b % 8 < 4 ? &cl_status : nullptr);
+            if (status == ORDO_OK && message != nullptr)
                 (void)std::strlen(message);
+            if (ask_status)
+                shadow_.check_future_failure(f, status, failure_status, message);
+            else
+                Shadow::check_handle("ordo_future_failure", shadow_.completion(f) != nullptr,
+                                     status);
             break;
         }
         case kFutureOnComplete: {
             ordo_future f = pick(futures_);
-            ordo_future_on_complete(f, in_.byte() % 8 == 7 ? nullptr : count_callback,
-                                    &g_callbacks);
+            bool null_fn = in_.byte() % 8 == 7;
+            Shadow::check_handle(
+                "ordo_future_on_complete", shadow_.completion(f) != nullptr,
+                ordo_future_on_complete(f, null_fn ? nullptr : count_callback, &g_callbacks));
+            break;
+        }
+        case kFutureOnCompleteDestroy: {
+            ordo_future f = pick(futures_);
+            int slot = in_.byte() % kSlots;
+            auto c = shadow_.completion(f);
+            // Only futures that complete on this thread: grants and promises.
+            if (!c || (c->kind != ordo_fuzz::Completion::kGrant &&
+                       c->kind != ordo_fuzz::Completion::kPromise))
+                break;
+            auto *d = new Destroyer{this, slot, tickets_.live[slot] ? tickets_.h[slot] : nullptr};
+            int status = ordo_future_on_complete(f, destroy_in_callback, d);
+            shadow_.check_planned("ordo_future_on_complete", ORDO_OK, status);
+            if (status != ORDO_OK)
+                delete d;
             break;
         }
         case kFutureFd: {
             int fd = -1;
             ordo_future f = pick(futures_);
-            ordo_future_fd(f, in_.byte() % 8 == 7 ? nullptr : &fd);
+            bool null_fd = in_.byte() % 8 == 7;
+            Shadow::check_handle("ordo_future_fd", shadow_.completion(f) != nullptr,
+                                 ordo_future_fd(f, null_fd ? nullptr : &fd));
             break;
         }
-        case kFutureCancel:
-            ordo_future_cancel(pick(futures_));
+        case kFutureCancel: {
+            ordo_future f = pick(futures_);
+            int expected = shadow_.plan_future_cancel(f);
+            shadow_.check_planned("ordo_future_cancel", expected, ordo_future_cancel(f));
             break;
+        }
         case kFutureClone: {
             ordo_future f = nullptr;
             ordo_future g = pick(futures_);
-            if (ordo_future_clone(g, in_.byte() % 8 == 7 ? nullptr : &f) == ORDO_OK)
+            bool null_out = in_.byte() % 8 == 7;
+            int status = ordo_future_clone(g, null_out ? nullptr : &f);
+            auto c = shadow_.completion(g);
+            shadow_.check_planned("ordo_future_clone",
+                                  !c         ? ORDO_ERROR_INVALID_HANDLE
+                                  : null_out ? ORDO_ERROR_INVALID_ARGUMENT
+                                             : ORDO_OK,
+                                  status);
+            if (status == ORDO_OK) {
+                shadow_.future_made(f, c);
                 keep(futures_, f);
+            }
             break;
         }
         case kFutureDestroy: {
             ordo_future f = pick(futures_);
-            forget(futures_, f, ordo_future_destroy(f));
+            int status = ordo_future_destroy(f);
+            shadow_.future_destroyed(f, status);
+            forget(futures_, f, status);
             break;
         }
         case kPromiseCreate: {
             ordo_promise p = nullptr;
-            if (ordo_promise_create(in_.byte() % 8 == 7 ? nullptr : &p) == ORDO_OK)
+            bool null_out = in_.byte() % 8 == 7;
+            int status = ordo_promise_create(null_out ? nullptr : &p);
+            shadow_.check_planned("ordo_promise_create",
+                                  null_out ? ORDO_ERROR_INVALID_ARGUMENT : ORDO_OK, status);
+            if (status == ORDO_OK) {
+                shadow_.promise_created(p);
                 keep(promises_, p);
+            }
             break;
         }
         case kPromiseFuture: {
             ordo_future f = nullptr;
             ordo_promise p = pick(promises_);
-            if (ordo_promise_future(p, in_.byte() % 8 == 7 ? nullptr : &f) == ORDO_OK)
+            bool null_out = in_.byte() % 8 == 7;
+            int status = ordo_promise_future(p, null_out ? nullptr : &f);
+            shadow_.promise_future(p, status, null_out ? nullptr : f);
+            if (status == ORDO_OK)
                 keep(futures_, f);
             break;
         }
         case kPromiseComplete: {
             ordo_promise p = pick(promises_);
             Events e = events();
-            ordo_promise_complete(p, e.pointer, e.count);
+            int expected = shadow_.plan_promise_complete(p, e.pointer, e.count);
+            shadow_.check_planned("ordo_promise_complete", expected,
+                                  ordo_promise_complete(p, e.pointer, e.count));
             break;
         }
         case kPromiseFail: {
             ordo_promise p = pick(promises_);
             int status = in_.i32();
-            ordo_promise_fail(p, status, in_.byte() % 2 ? "fuzz" : nullptr);
+            const char *message = in_.byte() % 2 ? "fuzz" : nullptr;
+            int expected = shadow_.plan_promise_fail(p, status, message);
+            shadow_.check_planned("ordo_promise_fail", expected,
+                                  ordo_promise_fail(p, status, message));
             break;
         }
-        case kPromiseDestroy: {
-            ordo_promise p = pick(promises_);
-            forget(promises_, p, ordo_promise_destroy(p));
+        case kPromiseDestroy:
+            destroy_promise(pick(promises_));
             break;
-        }
         case kWaitEventsAsync: {
             Events e = events();
             ordo_future f = nullptr;
-            if (ordo_wait_events_async(e.pointer, e.count, in_.byte() % 8 == 7 ? nullptr : &f) ==
-                ORDO_OK)
+            bool null_out = in_.byte() % 8 == 7;
+            int status = ordo_wait_events_async(e.pointer, e.count, null_out ? nullptr : &f);
+            bool bad = null_out || (e.count != 0 && e.pointer == nullptr);
+            for (size_t i = 0; e.pointer != nullptr && i < e.count; ++i)
+                bad = bad || e.list[i] == nullptr;
+            shadow_.check_planned("ordo_wait_events_async",
+                                  bad ? ORDO_ERROR_INVALID_ARGUMENT : ORDO_OK, status);
+            if (status == ORDO_OK) {
+                shadow_.event_wait_made(e.pointer, e.count, f);
                 keep(futures_, f);
+            }
             break;
         }
         case kJobQueueCreate: {
             ordo_job_queue q = nullptr;
             uint8_t b = in_.byte();
-            if (ordo_job_queue_create(b % 4, b % 16 == 15 ? nullptr : &q) == ORDO_OK)
+            bool null_out = b % 16 == 15;
+            int status = ordo_job_queue_create(b % 4, null_out ? nullptr : &q);
+            shadow_.check_planned("ordo_job_queue_create",
+                                  null_out ? ORDO_ERROR_INVALID_ARGUMENT : ORDO_OK, status);
+            if (status == ORDO_OK) {
+                shadow_.queue_created(q, b % 4);
                 keep(queues_, q);
+            }
             break;
         }
-        case kJobQueueAdd: {
-            ordo_job_queue q = pick(queues_);
-            ordo_future f = pick(futures_);
-            ordo_job_queue_add(q, f, deadline());
-            break;
-        }
+        case kJobQueueAdd:
         case kJobQueueTryAdd: {
             ordo_job_queue q = pick(queues_);
-            ordo_job_queue_try_add(q, pick(futures_));
+            ordo_future f = pick(futures_);
+            bool add = op == kJobQueueAdd;
+            ordo_deadline d = add ? deadline() : 0;
+            int expected = shadow_.plan_queue_add(q, f, add);
+            int status = add ? ordo_job_queue_add(q, f, d) : ordo_job_queue_try_add(q, f);
+            shadow_.check_queue_add(add ? "ordo_job_queue_add" : "ordo_job_queue_try_add", q, f,
+                                    expected, status);
             break;
         }
-        case kJobQueueClean:
-            ordo_job_queue_clean(pick(queues_));
+        case kJobQueueClean: {
+            ordo_job_queue q = pick(queues_);
+            shadow_.check_queue_clean(q, ordo_job_queue_clean(q));
             break;
+        }
         case kJobQueueFinish: {
             ordo_job_queue q = pick(queues_);
             size_t max_remaining = in_.byte() % 4;
-            ordo_job_queue_finish(q, max_remaining, deadline());
+            ordo_deadline d = deadline();
+            shadow_.check_queue_finish(q, max_remaining,
+                                       ordo_job_queue_finish(q, max_remaining, d));
             break;
         }
         case kJobQueueQuery: {
             ordo_job_queue q = pick(queues_);
             ordo_future f = pick(futures_);
-            size_t n = 0;
+            size_t n = 0, backlog = 0;
             int contains = 0;
             uint8_t b = in_.byte();
-            ordo_job_queue_size(q, b % 8 == 7 ? nullptr : &n);
-            ordo_job_queue_backlog(q, b % 8 == 6 ? nullptr : &n);
-            ordo_job_queue_contains(q, f, b % 8 == 5 ? nullptr : &contains);
+            int size_status = ordo_job_queue_size(q, b % 8 == 7 ? nullptr : &n);
+            int backlog_status = ordo_job_queue_backlog(q, b % 8 == 6 ? nullptr : &backlog);
+            shadow_.check_queue_query(q, b % 8 == 7, size_status, n, b % 8 == 6, backlog_status,
+                                      backlog);
+            int c = ordo_job_queue_contains(q, f, b % 8 == 5 ? nullptr : &contains);
+            Shadow::check_handle("ordo_job_queue_contains",
+                                 shadow_.queue_live(q) && shadow_.completion(f) != nullptr, c);
             break;
         }
         case kJobQueueBacklogFuture: {
             ordo_job_queue q = pick(queues_);
             ordo_future f = nullptr;
             uint8_t b = in_.byte();
-            if (ordo_job_queue_backlog_future(q, b % 4, b % 16 == 15 ? nullptr : &f) == ORDO_OK)
+            int status = ordo_job_queue_backlog_future(q, b % 4, b % 16 == 15 ? nullptr : &f);
+            Shadow::check_handle("ordo_job_queue_backlog_future", shadow_.queue_live(q), status);
+            if (status == ORDO_OK) {
+                auto c = std::make_shared<ordo_fuzz::Completion>();
+                c->kind = ordo_fuzz::Completion::kUnknown;
+                shadow_.future_made(f, c);
                 keep(futures_, f);
+            }
             break;
         }
         case kJobQueueDestroy: {
             ordo_job_queue q = pick(queues_);
-            forget(queues_, q, ordo_job_queue_destroy(q));
+            int status = ordo_job_queue_destroy(q);
+            shadow_.queue_destroyed(q, status);
+            forget(queues_, q, status);
             break;
         }
         case kSetEventStatus: {
@@ -643,25 +855,26 @@ private:
             }
             break;
         }
-        case kAcquireShared: {
-            ordo_ticket t = nullptr;
-            ordo_resource r = pick(resources_);
-            if (ordo_resource_acquire_shared(r, in_.byte() % 8 == 7 ? nullptr : &t) == ORDO_OK)
-                keep(tickets_, t);
-            break;
-        }
         case kAcquireMany: {
             Resources r = resource_list();
             ordo_multi_ticket m = nullptr;
-            if (ordo_acquire_many(r.pointer, r.mode_pointer, r.count,
-                                  in_.byte() % 8 == 7 ? nullptr : &m) == ORDO_OK)
+            bool out_null = in_.byte() % 8 == 7;
+            int expected = expect_list(r, true, out_null);
+            int status =
+                ordo_acquire_many(r.pointer, r.mode_pointer, r.count, out_null ? nullptr : &m);
+            shadow_.check_planned("ordo_acquire_many", expected, status);
+            if (status == ORDO_OK) {
+                shadow_.multi_acquired(r.list, r.count, r.mode_pointer, m);
                 keep(multis_, m);
+            }
             break;
         }
         case kMultiSize: {
             size_t n = 0;
             ordo_multi_ticket m = pick(multis_);
-            ordo_multi_ticket_size(m, in_.byte() % 8 == 7 ? nullptr : &n);
+            bool null_n = in_.byte() % 8 == 7;
+            Shadow::check_handle("ordo_multi_ticket_size", shadow_.multi_live(m),
+                                 ordo_multi_ticket_size(m, null_n ? nullptr : &n));
             break;
         }
         case kMultiWait:
@@ -670,58 +883,82 @@ private:
             const cl_event *list = nullptr;
             size_t n = 0;
             uint8_t b = in_.byte();
-            auto wait = op == kMultiWait ? ordo_multi_ticket_wait : ordo_multi_ticket_wait_complete;
-            if (wait(m, deadline(), b % 2 ? &list : nullptr, b % 4 < 2 ? &n : nullptr) == ORDO_OK &&
-                list != nullptr && n > 0)
+            bool ask_events = b % 2, ask_n = b % 4 < 2;
+            ordo_deadline d = deadline();
+            bool complete = op == kMultiWaitComplete;
+            uint64_t before = ordo_test::callback_registrations_on_this_thread();
+            int status = complete ? ordo_multi_ticket_wait_complete(
+                                        m, d, ask_events ? &list : nullptr, ask_n ? &n : nullptr)
+                                  : ordo_multi_ticket_wait(m, d, ask_events ? &list : nullptr,
+                                                           ask_n ? &n : nullptr);
+            uint64_t registered = ordo_test::callback_registrations_on_this_thread() - before;
+            if (status == ORDO_OK && list != nullptr && n > 0)
                 (void)list[n - 1];
+            shadow_.check_multi_wait(m, status, list, n, ask_events && ask_n, complete, registered);
             break;
         }
         case kMultiEnqueueWait: {
             ordo_multi_ticket m = pick(multis_);
             uint8_t b = in_.byte();
             cl_event barrier = nullptr;
-            int status = ordo_multi_ticket_enqueue_wait(m, b % 4 == 3 ? nullptr : g_cl.queue,
-                                                        deadline(), b % 2 ? &barrier : nullptr);
+            bool null_queue = b % 4 == 3, ask = b % 2;
+            int status = ordo_multi_ticket_enqueue_wait(m, null_queue ? nullptr : g_cl.queue,
+                                                        deadline(), ask ? &barrier : nullptr);
+            shadow_.check_multi_enqueue_wait(m, null_queue, status, barrier, ask);
             own(status, barrier);
             break;
         }
         case kMultiReady: {
             ordo_multi_ticket m = pick(multis_);
             Events e = events();
-            ordo_multi_ticket_ready(m, e.pointer, e.count);
+            int expected = shadow_.plan_multi_ready(m, e.pointer, e.count);
+            shadow_.check_planned("ordo_multi_ticket_ready", expected,
+                                  ordo_multi_ticket_ready(m, e.pointer, e.count));
             break;
         }
         case kMultiFail: {
             ordo_multi_ticket m = pick(multis_);
             uint8_t b = in_.byte();
-            ordo_multi_ticket_fail(m, in_.i32(), b % 2 ? "fuzz failure" : nullptr);
+            int status = in_.i32();
+            const char *message = b % 2 ? "fuzz failure" : nullptr;
+            int expected = shadow_.plan_multi_fail(m, status, message);
+            shadow_.check_planned("ordo_multi_ticket_fail", expected,
+                                  ordo_multi_ticket_fail(m, status, message));
             break;
         }
         case kMultiReadyOne: {
             ordo_multi_ticket m = pick(multis_);
             size_t index = in_.byte() % 6; // often out of range
             Events e = events();
-            ordo_multi_ticket_ready_one(m, index, e.pointer, e.count);
+            int expected = shadow_.plan_multi_ready_one(m, index, e.pointer, e.count);
+            shadow_.check_planned("ordo_multi_ticket_ready_one", expected,
+                                  ordo_multi_ticket_ready_one(m, index, e.pointer, e.count));
             break;
         }
         case kMultiFailOne: {
             ordo_multi_ticket m = pick(multis_);
             size_t index = in_.byte() % 6;
             int status = in_.i32();
-            ordo_multi_ticket_fail_one(m, index, status, in_.byte() % 2 ? "fuzz" : nullptr);
+            const char *message = in_.byte() % 2 ? "fuzz" : nullptr;
+            int expected = shadow_.plan_multi_fail_one(m, index, status, message);
+            shadow_.check_planned("ordo_multi_ticket_fail_one", expected,
+                                  ordo_multi_ticket_fail_one(m, index, status, message));
             break;
         }
-        case kMultiDestroy: {
-            ordo_multi_ticket m = pick(multis_);
-            forget(multis_, m, ordo_multi_ticket_destroy(m));
+        case kMultiDestroy:
+            destroy_multi(pick(multis_));
             break;
-        }
         case kRingCreate: {
             Resources r = resource_list();
             ordo_ring ring = nullptr;
-            if (ordo_ring_create(r.pointer, r.count, in_.byte() % 8 == 7 ? nullptr : &ring) ==
-                ORDO_OK)
+            bool out_null = in_.byte() % 8 == 7;
+            int expected = expect_list(r, false, out_null);
+            int status = ordo_ring_create(r.pointer, r.count, out_null ? nullptr : &ring);
+            shadow_.check_planned("ordo_ring_create", expected, status);
+            if (status == ORDO_OK) {
+                shadow_.ring_created(r.list, r.count, ring);
                 keep(rings_, ring);
+            }
             break;
         }
         case kRingAcquire: {
@@ -730,9 +967,19 @@ private:
             ordo_ticket t = nullptr;
             size_t index = 0;
             int mode = b % 8 == 7 ? b : b % 2;
-            if (ordo_ring_acquire(ring, mode, b % 16 == 14 ? nullptr : &t,
-                                  b % 4 == 3 ? nullptr : &index) == ORDO_OK)
+            bool null_out = b % 16 == 14, null_index = b % 4 == 3;
+            int status = ordo_ring_acquire(ring, mode, null_out ? nullptr : &t,
+                                           null_index ? nullptr : &index);
+            int expected = !shadow_.ring_live(ring) ? ORDO_ERROR_INVALID_HANDLE
+                           : (mode != ORDO_EXCLUSIVE && mode != ORDO_SHARED)
+                               ? ORDO_ERROR_INVALID_ARGUMENT
+                           : null_out ? ORDO_ERROR_INVALID_ARGUMENT
+                                      : ORDO_OK;
+            shadow_.check_planned("ordo_ring_acquire", expected, status);
+            if (status == ORDO_OK) {
+                shadow_.ring_acquired(ring, mode == ORDO_SHARED, t, null_index ? nullptr : &index);
                 keep(tickets_, t);
+            }
             break;
         }
         case kRingQuery: {
@@ -740,13 +987,18 @@ private:
             uint8_t b = in_.byte();
             size_t n = 0;
             void *value = nullptr;
-            ordo_ring_size(ring, b % 8 == 7 ? nullptr : &n);
-            ordo_ring_value(ring, in_.byte() % 6, b % 8 == 6 ? nullptr : &value);
+            Shadow::check_handle("ordo_ring_size", shadow_.ring_live(ring),
+                                 ordo_ring_size(ring, b % 8 == 7 ? nullptr : &n));
+            size_t index = in_.byte() % 6;
+            Shadow::check_handle("ordo_ring_value", shadow_.ring_live(ring),
+                                 ordo_ring_value(ring, index, b % 8 == 6 ? nullptr : &value));
             break;
         }
         case kRingDestroy: {
             ordo_ring ring = pick(rings_);
-            forget(rings_, ring, ordo_ring_destroy(ring));
+            int status = ordo_ring_destroy(ring);
+            shadow_.ring_destroyed(ring, status);
+            forget(rings_, ring, status);
             break;
         }
         case kTicketEnqueueWaitDeferred: {
@@ -768,6 +1020,7 @@ private:
             }
             cl_event barrier = nullptr;
             int status = ordo_ticket_enqueue_wait_deferred(t, queue, b % 2 ? &barrier : nullptr);
+            shadow_.check_enqueue_wait_deferred(t, queue == nullptr, status, barrier);
             // Not an input of later calls: a ticket released with its own
             // successor's deferred barrier would wait for itself.
             if (status == ORDO_OK && barrier != nullptr)
@@ -779,7 +1032,9 @@ private:
         case kTicketSetName: {
             ordo_ticket t = pick(tickets_);
             uint8_t b = in_.byte();
-            ordo_ticket_set_name(t, b % 4 == 3 ? nullptr : (b % 2 ? "fuzz" : ""));
+            Shadow::check_handle(
+                "ordo_ticket_set_name", shadow_.ticket(t) != nullptr,
+                ordo_ticket_set_name(t, b % 4 == 3 ? nullptr : (b % 2 ? "fuzz" : "")));
             break;
         }
         case kDiagnostics: {
@@ -823,7 +1078,15 @@ private:
         }
     }
 
+    // The OpenCL outcome of an enqueue: a barrier handed back is ours.
+    void own(int status, cl_event barrier) {
+        if (status == ORDO_OK && barrier != nullptr)
+            owned_.push_back(barrier);
+    }
+
     Input &in_;
+    ordo_fuzz::Shadow shadow_;
+    bool in_callback_ = false;
     Table<ordo_resource> resources_;
     Table<ordo_ticket> tickets_;
     Table<ordo_future> futures_;

@@ -18,7 +18,7 @@ PromiseDestroy WaitEventsAsync JobQueueCreate JobQueueAdd JobQueueTryAdd JobQueu
 JobQueueFinish JobQueueQuery JobQueueBacklogFuture JobQueueDestroy SetEventStatus Misc
 AcquireShared AcquireMany MultiSize MultiWait MultiWaitComplete MultiEnqueueWait MultiReady
 MultiFail MultiReadyOne MultiFailOne MultiDestroy RingCreate RingAcquire RingQuery RingDestroy
-TicketEnqueueWaitDeferred TicketSetName Diagnostics Trace""".split()
+TicketEnqueueWaitDeferred TicketSetName Diagnostics Trace FutureOnCompleteDestroy""".split()
 OP = {name: i for i, name in enumerate(OPS)}
 
 
@@ -251,7 +251,66 @@ SEEDS = {
 
 
 # Inputs that once failed (see each core fix), written to regressions/.
+WAIT_EVENTS_AND_COUNT = 1  # a wait's output byte: ask for the events and their count
 REGRESSIONS = {
+    # Taking a grant future counted as seeing the grant: a grant future
+    # cancelled by a timed-out wait, then the predecessor released, and the
+    # successor was granted without the predecessor's event (the model).
+    "grant-future-cancelled-forwards": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketGrantFuture", slot(1), 0),
+        ("FutureWait", slot(0), 1, PAST),                 # ORDO_WAIT_CANCEL
+        ("TicketReady", slot(0), events(0)),
+        ("TicketWait", slot(2), WAIT_EVENTS_AND_COUNT, PAST),
+    ),
+    # A callback that destroys the ticket being released: the release went on
+    # touching the freed ticket (AddressSanitizer).
+    "callback-destroys-the-releasing-ticket": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketWait", slot(0), WAIT_EVENTS_AND_COUNT, PAST),
+        ("TicketGrantFuture", slot(1), 0),
+        ("FutureOnCompleteDestroy", slot(0), 0),          # destroys ticket slot 0
+        ("TicketDestroy", slot(1)),
+        ("TicketReady", slot(0), events(0)),
+    ),
+    # A destroyed ticket's handle passed the check once its memory served a
+    # new ticket, and released that one (the model).
+    "stale-ticket-handle": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0),                          # ticket slot 0, on resource 0
+        ("ResourceCreate", 0),
+        ("Acquire", slot(1), 0),                          # ticket slot 1, on resource 1
+        ("TicketReady", slot(1), events()),
+        ("TicketDestroy", slot(1)),
+        ("ResourceDestroy", slot(1)),                     # ticket 1's memory is free
+        ("TicketReady", slot(0), events()),
+        ("TicketDestroy", slot(0)),
+        ("Acquire", slot(0), 0),                          # reuses it, in ticket slot 0
+        ("TicketReady", slot(1), events()),               # the stale handle
+        ("TicketWait", slot(0), WAIT_EVENTS_AND_COUNT, PAST),
+    ),
+    # Each wait for a grant's events registered more callbacks (the counting
+    # layer under the model).
+    "wait-complete-polled": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketReady", slot(0), events(0)),
+        ("TicketWaitComplete", slot(1), WAIT_EVENTS_AND_COUNT, PAST),
+        ("TicketWaitComplete", slot(1), WAIT_EVENTS_AND_COUNT, PAST),
+        ("TicketWaitComplete", slot(1), WAIT_EVENTS_AND_COUNT, PAST),
+    ),
+    # A ticket failed with ORDO_ERROR_TIMEOUT: its successor's wait answered
+    # a timeout (the model). Such statuses are refused now.
+    "failure-status-of-a-timeout": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketFail", slot(0), 1, status(-4)),
+        ("TicketWait", slot(1), WAIT_EVENTS_AND_COUNT, PAST),
+        ("TicketFail", slot(0), 1, status(-1001)),
+        ("TicketWait", slot(1), WAIT_EVENTS_AND_COUNT, PAST),
+    ),
     # A backlog future queued in its own queue kept the queue alive for ever.
     "job-queue-self-backlog": seq(
         ("JobQueueCreate", 0),
