@@ -60,13 +60,10 @@ ORDO_API int ordo_multi_ticket_enqueue_wait(ordo_multi_ticket ticket, cl_command
                                             ordo_deadline deadline, cl_event *barrier) {
     return guarded([&] {
         cl_event made = nullptr;
-        WaitResult result = multi(ticket).enqueue_wait(queue, deadline, &made);
-        if (result.status == ORDO_OK) {
-            if (barrier != nullptr)
-                *barrier = made;
-            else if (made != nullptr)
-                keep_until_ended(made);
-        }
+        WaitResult result =
+            multi(ticket).enqueue_wait(queue, deadline, barrier != nullptr ? &made : nullptr);
+        if (result.status == ORDO_OK && barrier != nullptr)
+            *barrier = made;
         return report_wait(result, nullptr, nullptr);
     });
 }

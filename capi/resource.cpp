@@ -87,13 +87,9 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
     return guarded([&] {
         Ticket &t = lookup<Ticket>(ticket, "ticket");
         cl_event made = nullptr;
-        WaitResult result = t.enqueue_wait(queue, deadline, &made);
-        if (result.status == ORDO_OK) {
-            if (barrier != nullptr)
-                *barrier = made;
-            else if (made != nullptr)
-                keep_until_ended(made);
-        }
+        WaitResult result = t.enqueue_wait(queue, deadline, barrier != nullptr ? &made : nullptr);
+        if (result.status == ORDO_OK && barrier != nullptr)
+            *barrier = made;
         return report(result.status, result.failure.get());
     });
 }

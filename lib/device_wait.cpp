@@ -1,14 +1,14 @@
 #include "device_wait.hpp"
 
+#include "callback_scope.hpp"
 #include "error.hpp"
 #include "event_wait.hpp"
 #include "log.hpp"
+#include "quirks.hpp"
 #include "service.hpp"
 
 #include <atomic>
-#include <cstring>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -104,36 +104,6 @@ private:
 
 } // namespace
 
-bool finishes_commands_in_steps(cl_command_queue queue) noexcept {
-    static std::mutex mutex;
-    static cl_platform_id known[8]; // guarded by mutex
-    static bool is_pocl[8];         // guarded by mutex
-    static size_t num_known = 0;    // guarded by mutex
-    cl_device_id device = nullptr;
-    cl_platform_id platform = nullptr;
-    if (clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device, nullptr) !=
-            CL_SUCCESS ||
-        clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform, &platform, nullptr) !=
-            CL_SUCCESS)
-        return false;
-    {
-        std::lock_guard lock(mutex);
-        for (size_t i = 0; i < num_known; ++i)
-            if (known[i] == platform)
-                return is_pocl[i];
-    }
-    char name[64] = {};
-    if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof name - 1, name, nullptr) != CL_SUCCESS)
-        return false;
-    bool pocl = std::strcmp(name, "Portable Computing Language") == 0;
-    std::lock_guard lock(mutex);
-    if (num_known < std::size(known)) {
-        known[num_known] = platform;
-        is_pocl[num_known++] = pocl;
-    }
-    return pocl;
-}
-
 void fail_user_event_after(EventList ahead, cl_event user_event, cl_int status,
                            cl_event keep) noexcept {
     auto *late = new (std::nothrow) LateFailure(std::move(ahead), user_event, status, keep);
@@ -165,6 +135,13 @@ void keep_until_ended(cl_event event) noexcept {
     }
 }
 
+void keep_command(cl_event command, const Quirks &quirks) noexcept {
+    if (quirks.frees_unheld_commands)
+        keep_until_ended(command);
+    else
+        EventList::adopt(command); // dropped now (through the service thread in a callback)
+}
+
 void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList &events,
                      cl_event *barrier) {
     std::vector<cl_event> wait_list;
@@ -172,13 +149,18 @@ void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList
     std::vector<cl_event> foreign;
     for (size_t i = 0; i < events.size(); ++i) {
         cl_event e = events.data()[i];
+        // An event whose callback runs on this thread is complete (and the
+        // runtime may hold its lock): nothing to wait for.
+        if (CallbackScope::inside_callback_of(e))
+            continue;
         cl_context event_context = nullptr;
         check_cl(clGetEventInfo(e, CL_EVENT_CONTEXT, sizeof event_context, &event_context, nullptr),
                  "clGetEventInfo(CL_EVENT_CONTEXT)");
-        // POCL 3.1 neither runs nor fails a command whose wait list holds an
-        // event that has already failed: a barrier on it would stall the
-        // queue for good. (An event that fails after the enqueue fails the
-        // barrier, as it should.)
+        // A runtime may neither run nor fail a command whose wait list holds
+        // an event that has already failed (quirks.hpp,
+        // stalls_on_failed_wait_list): a barrier on it could stall the queue
+        // for good, so none is enqueued, on any runtime. (An event that fails
+        // after the enqueue fails the barrier, as it should.)
         cl_int status = CL_COMPLETE;
         check_cl(
             clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, nullptr),
@@ -191,6 +173,14 @@ void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList
                         status);
         (event_context == context ? wait_list : foreign).push_back(e);
     }
+    if (wait_list.empty() && foreign.empty()) {
+        // Nothing left to wait for (an empty wait list would wait for the
+        // whole queue).
+        if (barrier != nullptr)
+            *barrier = nullptr;
+        return;
+    }
+    Quirks quirks = quirks_of_queue(queue);
     Ref<Future> done;
     std::unique_ptr<UserEventCompletion> bridge;
     if (!foreign.empty()) {
@@ -203,14 +193,19 @@ void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList
         bridge->fn = finish_user_event;
         wait_list.push_back(bridge->user_event);
     }
+    cl_event made = nullptr;
     cl_int err = clEnqueueBarrierWithWaitList(queue, static_cast<cl_uint>(wait_list.size()),
-                                              wait_list.data(), barrier);
+                                              wait_list.data(), &made);
     // The bridge is armed only once the barrier is enqueued, for the same
     // reason: its user event may be set to a failure status at once. It sets
     // and drops the user event even if the enqueue failed.
     if (bridge)
         done->on_complete(bridge.release());
     check_cl(err, "clEnqueueBarrierWithWaitList");
+    if (barrier != nullptr)
+        *barrier = made; // the caller's reference
+    else
+        keep_command(made, quirks);
 }
 
 } // namespace ordo::detail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "future.hpp"
+#include "quirks.hpp"
 
 namespace ordo::detail {
 
@@ -13,9 +14,18 @@ cl_context queue_context(cl_command_queue queue);
 // Enqueues on queue a barrier that waits for every event (which must not be
 // empty). Events of another context than context are waited for through a
 // user event of context, completed once they are. *barrier (if given)
-// receives a new reference to the barrier's event.
+// receives a new reference to the barrier's event, or nullptr if nothing was
+// left to wait for (an event whose callback runs on this thread is
+// complete); without barrier, the barrier is kept as keep_command says.
+// Throws Error(ORDO_ERROR_EVENT_FAILED), enqueuing nothing, if an event has
+// already failed.
 void enqueue_barrier(cl_command_queue queue, cl_context context, const EventList &events,
                      cl_event *barrier);
+
+// Takes over a command's event that nobody else holds: kept until the
+// command has ended where the runtime frees unheld commands
+// (quirks.frees_unheld_commands), dropped otherwise.
+void keep_command(cl_event command, const Quirks &quirks) noexcept;
 
 // Sets user_event to status and drops the reference taken over; then keeps
 // keep (a reference taken over, may be null) as keep_until_ended does.
@@ -26,10 +36,6 @@ void set_user_event(cl_event user_event, cl_int status, cl_event keep) noexcept;
 // it when an event the command waits for changes status: hold a command's
 // event until the events it waits for are set and it has ended.
 void keep_until_ended(cl_event event) noexcept;
-
-// True if the queue belongs to POCL, whose device thread finishes a command
-// in steps that other threads can overtake (see fail_user_event_after).
-bool finishes_commands_in_steps(cl_command_queue queue) noexcept;
 
 // Sets user_event to a failure status as set_user_event does, but only once
 // the runtime has let go of `ahead` (one event, taken over), the command

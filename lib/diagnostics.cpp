@@ -1,5 +1,6 @@
 #include "diagnostics.hpp"
 
+#include "callback_scope.hpp"
 #include "resource.hpp"
 #include "ticket.hpp"
 
@@ -91,9 +92,10 @@ void describe_events(std::string &out, const EventList &events) {
         return;
     }
     for (size_t i = 0; i < events.size(); ++i) {
-        cl_int status = 0;
-        clGetEventInfo(events.data()[i], CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status,
-                       nullptr);
+        cl_int status = CL_COMPLETE; // an event whose callback runs here is not queried
+        if (!CallbackScope::inside_callback_of(events.data()[i]))
+            clGetEventInfo(events.data()[i], CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status,
+                           &status, nullptr);
         append(out, "%s%p %s(%d)", i ? ", " : "", static_cast<void *>(events.data()[i]),
                status_name(status), status);
     }

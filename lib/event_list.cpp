@@ -1,5 +1,6 @@
 #include "event_list.hpp"
 
+#include "callback_scope.hpp"
 #include "error.hpp"
 #include "service.hpp"
 
@@ -9,11 +10,6 @@
 #include <utility>
 
 namespace ordo::detail {
-
-bool &in_cl_callback() noexcept {
-    static thread_local bool flag __attribute__((tls_model("initial-exec"))) = false;
-    return flag;
-}
 
 void EventList::reserve(size_t n) {
     if (n <= cap_)
@@ -94,7 +90,7 @@ void EventList::append(EventList &&other) {
 
 void EventList::clear() noexcept {
     if (size_ != 0) {
-        if (in_cl_callback()) {
+        if (CallbackScope::active()) {
             // Never release an event from inside an OpenCL callback.
             EventList moved(std::move(*this));
             Service::instance().defer_release(std::move(moved));
@@ -119,6 +115,8 @@ void flush_queues_of(const EventList &events) {
     cl_command_queue flushed[8];
     size_t num_flushed = 0;
     for (size_t i = 0; i < events.size(); ++i) {
+        if (CallbackScope::inside_callback_of(events.data()[i]))
+            continue; // complete, and perhaps locked by the runtime here
         // Only a command still CL_QUEUED may need a flush. The queue of a
         // command that was submitted, has run or has failed may already be
         // released by its owner and deleted: its handle must not be used.

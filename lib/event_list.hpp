@@ -1,7 +1,7 @@
 // EventList: the core's owner of cl_event references. Every event in a list
 // holds one reference taken by the list (clRetainEvent) and dropped exactly
-// once by it. A list destroyed on an OpenCL callback thread hands its
-// references to the service thread instead of releasing them there.
+// once by it. A list destroyed inside an OpenCL callback (CallbackScope)
+// hands its references to the service thread instead of releasing them there.
 #pragma once
 
 #include <ordo/ordo.h>
@@ -11,21 +11,6 @@
 #include <utility>
 
 namespace ordo::detail {
-
-// True while this thread runs inside an OpenCL callback of ours (and so
-// inside any user callback that it triggers).
-bool &in_cl_callback() noexcept;
-
-class ClCallbackScope {
-public:
-    ClCallbackScope() noexcept : previous_(in_cl_callback()) { in_cl_callback() = true; }
-    ~ClCallbackScope() { in_cl_callback() = previous_; }
-    ClCallbackScope(const ClCallbackScope &) = delete;
-    ClCallbackScope &operator=(const ClCallbackScope &) = delete;
-
-private:
-    bool previous_;
-};
 
 class EventList {
 public:
@@ -95,8 +80,9 @@ private:
 void release_events_now(const cl_event *events, size_t n) noexcept;
 
 // Flushes the command queue of each event that has one (user events have
-// none), once per queue, so that a successor never waits for a command that
-// was never submitted.
+// none) and is still CL_QUEUED, once per queue, so that a successor never
+// waits for a command that was never submitted. An event whose callback is
+// running on this thread is complete, and is not queried.
 void flush_queues_of(const EventList &events);
 
 } // namespace ordo::detail

@@ -1,7 +1,9 @@
 #include "event_wait.hpp"
 
+#include "callback_scope.hpp"
 #include "error.hpp"
 #include "log.hpp"
+#include "quirks.hpp"
 #include "service.hpp"
 
 #include <cstdio>
@@ -39,16 +41,19 @@ public:
     void start() {
         size_t n = held_.size();
         remaining_.store(static_cast<uint32_t>(n) + 1, std::memory_order_relaxed);
+        verify_.store(some_platform_has_wrong_status_in_callbacks(), std::memory_order_relaxed);
         bool registered = false;
         for (size_t i = 0; i < n; ++i) {
-            cl_int status = 0;
-            cl_int err = clGetEventInfo(slots_[i].event, CL_EVENT_COMMAND_EXECUTION_STATUS,
-                                        sizeof status, &status, nullptr);
-            if (err != CL_SUCCESS) {
-                if (!registered)
-                    check_cl(err, "clGetEventInfo(CL_EVENT_COMMAND_EXECUTION_STATUS)");
-                settle_failure(ORDO_ERROR_OPENCL, err, "clGetEventInfo failed");
-                break;
+            cl_int status = CL_COMPLETE; // an event whose callback runs here is complete
+            if (!CallbackScope::inside_callback_of(slots_[i].event)) {
+                cl_int err = clGetEventInfo(slots_[i].event, CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                            sizeof status, &status, nullptr);
+                if (err != CL_SUCCESS) {
+                    if (!registered)
+                        check_cl(err, "clGetEventInfo(CL_EVENT_COMMAND_EXECUTION_STATUS)");
+                    settle_failure(ORDO_ERROR_OPENCL, err, "clGetEventInfo failed");
+                    break;
+                }
             }
             if (status < 0) {
                 settle_event_failure(slots_[i].event, status);
@@ -61,7 +66,7 @@ public:
             }
             Future::retain(); // held by the registration until it fires
             outstanding_.fetch_add(1, std::memory_order_relaxed);
-            err = clSetEventCallback(slots_[i].event, CL_COMPLETE, on_event, &slots_[i]);
+            cl_int err = clSetEventCallback(slots_[i].event, CL_COMPLETE, on_event, &slots_[i]);
             if (err != CL_SUCCESS) {
                 outstanding_.fetch_sub(1, std::memory_order_relaxed);
                 Future::release();
@@ -81,8 +86,11 @@ public:
                     Service::instance().unwatch(this);
             } catch (...) {
                 // Without the poller a failed event is reported only by
-                // runtimes that call back for failures.
+                // runtimes that call back for failures, and callbacks are
+                // trusted: count what completed before they were.
                 log(ORDO_LOG_WARNING, "cannot watch events for failure: out of memory");
+                verify_.store(false, std::memory_order_release);
+                poll();
             }
         }
     }
@@ -130,22 +138,19 @@ private:
 
     size_t held_size_for_poll() const noexcept { return num_slots_; }
 
+    // Never queries the event (a runtime may hold its lock here). A callback
+    // that reports success counts the event, unless a runtime in this
+    // process reports success for failed events (wrong_status_in_callbacks):
+    // then the service thread reads the event's status first.
     static void CL_CALLBACK on_event(cl_event event, cl_int status, void *user_data) {
-        ClCallbackScope scope;
+        CallbackScope scope(event);
         auto *slot = static_cast<Slot *>(user_data);
         EventWait *self = slot->owner;
-        bool first = !slot->fired.exchange(true, std::memory_order_acq_rel);
-        // Some runtimes (NVIDIA's) call back with CL_COMPLETE for an event
-        // that ended with an error: the event's own status tells.
-        cl_int actual = CL_COMPLETE;
-        if (status >= 0 &&
-            clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof actual, &actual,
-                           nullptr) == CL_SUCCESS &&
-            actual < 0)
-            status = actual;
         if (status < 0)
             self->settle_event_failure(event, status); // settles at most once
-        else if (first)
+        else if (self->verify_.load(std::memory_order_acquire))
+            Service::instance().poll_soon(self);
+        else if (!slot->fired.exchange(true, std::memory_order_acq_rel))
             self->count_down();
         self->outstanding_.fetch_sub(1, std::memory_order_acq_rel);
         self->Future::release();
@@ -202,6 +207,7 @@ private:
     std::atomic<uint32_t> remaining_{0};
     std::atomic<uint32_t> outstanding_{0};
     std::atomic<uint32_t> flags_{0};
+    std::atomic<bool> verify_{false}; // callbacks' success is checked by the poller
 
 public:
     ~EventWait() override = default;

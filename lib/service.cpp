@@ -90,6 +90,19 @@ void Service::watch(Pollable *p) {
         wake_.notify_one();
 }
 
+void Service::poll_soon(Pollable *p) noexcept {
+    {
+        std::lock_guard lock(mutex_);
+        if (!p->watch_linked_)
+            return;
+        int64_t now = now_ns();
+        p->watch_due_ = now;
+        p->watch_interval_ = kFirstPollNs;
+        next_due_ = now;
+    }
+    wake_.notify_one();
+}
+
 void Service::unwatch(Pollable *p) noexcept {
     {
         std::lock_guard lock(mutex_);

@@ -58,6 +58,10 @@ public:
     // Polls p (first after 1 ms, then backing off to 64 ms) until unwatch(p)
     // or p->poll() returns false. Holds a reference meanwhile.
     void watch(Pollable *p);
+    // Polls p as soon as the service thread can, and from then on backs off
+    // again from the first interval. Nothing if p is not watched (any more).
+    // Safe from any thread, including callback threads.
+    void poll_soon(Pollable *p) noexcept;
     // Stops polling p (if still watched) and drops the service's reference.
     // Safe from any thread, including callback threads: the poller holds no
     // lock while it calls into OpenCL.

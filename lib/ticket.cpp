@@ -6,6 +6,7 @@
 #include "event_wait.hpp"
 #include "log.hpp"
 #include "pool.hpp"
+#include "quirks.hpp"
 #include "resource.hpp"
 #include "trace.hpp"
 
@@ -220,7 +221,7 @@ struct DeferredWait : Callback {
     EventList ahead;     // the marker, until the user event is set
     cl_event user_event; // ordo's reference, until set
     cl_event barrier;    // ordo's reference, until set and ended
-    bool in_steps;       // finishes_commands_in_steps(queue)
+    bool in_steps;       // the queue's runtime finishes commands in steps (quirks.hpp)
     Ref<Future> grant;   // until the work ahead of the barrier has ended
 };
 
@@ -270,13 +271,22 @@ void Ticket::enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier) {
     maybe_fail_allocation();
     auto deferred = std::make_unique<DeferredWait>();
     deferred->grant = Ref<Future>(&g);
-    deferred->in_steps = finishes_commands_in_steps(queue);
+    Quirks quirks = quirks_of_queue(queue);
+    deferred->in_steps = quirks.finishes_commands_in_steps;
     cl_event marker = nullptr;
     check_cl(clEnqueueMarkerWithWaitList(queue, 0, nullptr, &marker),
              "clEnqueueMarkerWithWaitList");
     // If this throws, the marker is released: a command left to run, which
     // has no effect.
     EventList ahead = EventList::adopt(marker);
+    // The marker must run on its own: a runtime that completes a flushed
+    // batch only as a whole (quirks.hpp, completes_flushed_batches_whole)
+    // would otherwise wait with it for the barrier, which waits for the user
+    // event that is set only once the marker has ended. Not where a flush
+    // runs the queue on this thread (it could block on earlier deferred
+    // barriers of the queue).
+    if (!quirks.flush_runs_queue_on_caller)
+        check_cl(clFlush(queue), "clFlush");
     Ref<Future> ahead_ended = wait_events_async(ahead); // holds its own reference
     cl_int err = CL_SUCCESS;
     cl_event user_event = clCreateUserEvent(context, &err);

@@ -273,6 +273,39 @@ TEST(MultiTickets, OverlappingAcquirersNeverDeadlock) {
         ordo_resource_destroy(x);
 }
 
+// Regression (a hang on Mesa's Rusticl, which completes the commands of a
+// flushed batch only once all of them can): a deferred device wait enqueued
+// its marker and its barrier without a flush between them, so the marker
+// waited with the barrier, the barrier for ordo's user event, and ordo set
+// that event only once the marker had ended. The marker is flushed first.
+TEST(DeferredWait, BarrierCompletesWhenItsQueueIsFlushedOnce) {
+    ORDO_SKIP_ON("oclgrind", "its clFlush runs the queue on this thread and waits there for the "
+                             "deferred barrier's user event");
+    ClEnv &env = cl_env();
+    cl_int err = CL_SUCCESS;
+    cl_command_queue q = clCreateCommandQueue(env.context, env.device, 0, &err);
+    ASSERT_EQ(err, CL_SUCCESS);
+    cl_event barrier = nullptr, after = nullptr;
+    {
+        Chain c(2);
+        ORDO_ASSERT_OK(ordo_ticket_enqueue_wait_deferred(c.t[1], q, &barrier));
+        ASSERT_EQ(clEnqueueMarkerWithWaitList(q, 0, nullptr, &after), CL_SUCCESS);
+        ASSERT_EQ(clFlush(q), CL_SUCCESS); // once, with the barrier in the batch
+        ORDO_ASSERT_OK(ordo_ticket_ready(c.t[0], nullptr, 0));
+        ordo_future ended = nullptr;
+        ORDO_ASSERT_OK(ordo_wait_events_async(&after, 1, &ended));
+        ORDO_EXPECT_OK(ordo_future_wait(ended, eventually(), 0));
+        EXPECT_EQ(execution_status(barrier), CL_COMPLETE);
+        ordo_future_destroy(ended);
+        ORDO_ASSERT_OK(ordo_ticket_ready(c.t[1], nullptr, 0));
+    }
+    EXPECT_EQ(clFinish(q), CL_SUCCESS);
+    clReleaseEvent(after);
+    EXPECT_TRUE(reference_count_returns_to(barrier, 1));
+    clReleaseEvent(barrier);
+    clReleaseCommandQueue(q);
+}
+
 // A three-stage chain of chunks (upload, copy, download on three queues)
 // enqueued entirely with deferred device waits, behind a gate that opens
 // only after the host has enqueued everything: the host never blocks.

@@ -85,6 +85,10 @@ ClEnv &cl_env() {
     return *g_env;
 }
 
+std::string runtime() {
+    return platform_key(cl_env().platform_name);
+}
+
 bool on_oclgrind() {
     return cl_env().platform_name.find("Oclgrind") != std::string::npos;
 }

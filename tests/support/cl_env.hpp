@@ -33,6 +33,18 @@ bool on_oclgrind();
 // "pocl", "oclgrind" or "rusticl" for those implementations' platform
 // names (as ORDO_TEST_PLATFORM names them), else the name itself.
 std::string platform_key(const std::string &platform_name);
+// The key of the platform the tests run on.
+std::string runtime();
+
+// Skips the test, by name, on the runtimes listed (keys as above, separated
+// by spaces), printing the reason; each such skip is listed with its reason
+// in docs/RUNTIMES.md.
+#define ORDO_SKIP_ON(runtimes, reason)                                                             \
+    do {                                                                                           \
+        if ((" " + std::string(runtimes) + " ").find(" " + ::ordo_test::runtime() + " ") !=        \
+            std::string::npos)                                                                     \
+            GTEST_SKIP() << "on " << ::ordo_test::runtime() << ": " << (reason);                   \
+    } while (0)
 
 cl_int reference_count(cl_event event);
 // Waits (up to a generous deadline) for the event's reference count to come

@@ -1,0 +1,112 @@
+#include "quirks.hpp"
+
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+namespace ordo::detail {
+
+Quirks quirks_for(const char *name, const char *version) noexcept {
+    (void)version; // the facts are of the versions RUNTIMES.md names; none differs by version yet
+    Quirks q;
+    if (std::strstr(name, "Portable Computing Language") != nullptr) {
+        q.runtime = Runtime::kPocl;
+        q.no_callback_for_failed_events = true;
+        q.frees_unheld_commands = true;
+        q.stalls_on_failed_wait_list = true;
+        q.finishes_commands_in_steps = true;
+    } else if (std::strstr(name, "Oclgrind") != nullptr) {
+        q.runtime = Runtime::kOclgrind;
+        q.flush_runs_queue_on_caller = true;
+        q.callbacks_after_whole_flush = true;
+    } else if (std::strstr(name, "rusticl") != nullptr) {
+        q.runtime = Runtime::kRusticl;
+        q.no_callback_for_failed_events = true;
+        q.callbacks_hold_the_event_lock = true;
+        q.completes_flushed_batches_whole = true;
+        q.runs_only_flushed_commands = true;
+        q.keeps_extra_event_references = true;
+    } else if (std::strstr(name, "NVIDIA") != nullptr) {
+        q.runtime = Runtime::kNvidia;
+        q.wrong_status_in_callbacks = true;
+    } else {
+        // A runtime ordo does not know: keep barriers nobody holds until
+        // they end (cheap, and safe wherever commands are freed early).
+        q.frees_unheld_commands = true;
+    }
+    return q;
+}
+
+namespace {
+
+Quirks quirks_of_platform(cl_platform_id platform) noexcept {
+    char name[256] = {}, version[256] = {};
+    if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof name - 1, name, nullptr) != CL_SUCCESS)
+        return quirks_for("", "");
+    clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof version - 1, version, nullptr);
+    return quirks_for(name, version);
+}
+
+struct DeviceCache {
+    std::mutex mutex;
+    std::vector<std::pair<cl_device_id, Quirks>> known; // guarded by mutex
+};
+
+// Immortal: asked from threads that may outlive static destruction.
+DeviceCache &device_cache() noexcept {
+    static DeviceCache *cache = new DeviceCache;
+    return *cache;
+}
+
+} // namespace
+
+Quirks quirks_of_device(cl_device_id device) noexcept {
+    DeviceCache &cache = device_cache();
+    {
+        std::lock_guard lock(cache.mutex);
+        for (auto &[d, q] : cache.known)
+            if (d == device)
+                return q;
+    }
+    // No lock of ours is held across an OpenCL call.
+    cl_platform_id platform = nullptr;
+    if (clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform, &platform, nullptr) !=
+        CL_SUCCESS)
+        return quirks_for("", "");
+    Quirks q = quirks_of_platform(platform);
+    std::lock_guard lock(cache.mutex);
+    if (cache.known.size() < 64) {
+        try {
+            cache.known.emplace_back(device, q);
+        } catch (...) {
+            // Asked again next time.
+        }
+    }
+    return q;
+}
+
+Quirks quirks_of_queue(cl_command_queue queue) noexcept {
+    cl_device_id device = nullptr;
+    if (clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof device, &device, nullptr) !=
+        CL_SUCCESS)
+        return quirks_for("", "");
+    return quirks_of_device(device);
+}
+
+bool some_platform_has_wrong_status_in_callbacks() noexcept {
+    static const bool answer = [] {
+        cl_uint n = 0;
+        if (clGetPlatformIDs(0, nullptr, &n) != CL_SUCCESS || n == 0)
+            return false;
+        std::vector<cl_platform_id> platforms(n);
+        if (clGetPlatformIDs(n, platforms.data(), nullptr) != CL_SUCCESS)
+            return false;
+        for (cl_platform_id p : platforms)
+            if (quirks_of_platform(p).wrong_status_in_callbacks)
+                return true;
+        return false;
+    }();
+    return answer;
+}
+
+} // namespace ordo::detail
