@@ -106,8 +106,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * OpenCL version. ordo's own functions need only OpenCL 1.2. An includer that
+ * has not defined CL_TARGET_OPENCL_VERSION gets what CL/cl.h itself would
+ * choose, 300 (OpenCL 3.0, where the 1.2 API such as clCreateCommandQueue is
+ * marked deprecated), defined here without CL/cl.h's warning; define it before
+ * including this header to target another version (120 keeps the 1.2 API
+ * undeprecated). ordo.h defines nothing else of OpenCL's.
+ */
 #ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
+#define CL_TARGET_OPENCL_VERSION 300
 #endif
 #include <CL/cl.h>
 
