@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs what ordo needs to build, test and benchmark on Debian 12:
 # the OpenCL ICD loader and headers, OpenCL-CLHPP, POCL (OpenCL on the CPU),
-# Oclgrind (a second implementation), meson/ninja, GoogleTest and Google
-# Benchmark. Runs apt-get as root, through sudo when not root.
+# Oclgrind and Mesa's Rusticl (two more implementations), meson/ninja,
+# GoogleTest and Google Benchmark. Runs apt-get as root, through sudo when
+# not root.
 set -eu
 packages="build-essential clang meson ninja-build pkg-config ocl-icd-opencl-dev
-  opencl-clhpp-headers opencl-c-headers pocl-opencl-icd oclgrind clinfo libgtest-dev
+  opencl-clhpp-headers opencl-c-headers pocl-opencl-icd oclgrind mesa-opencl-icd clinfo libgtest-dev
   libbenchmark-dev python3 valgrind libclang-rt-14-dev"
 if [ "$(id -u)" = 0 ]; then as_root=""; else as_root="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
