@@ -727,7 +727,10 @@ ORDO_API int ordo_multi_ticket_size(ordo_multi_ticket ticket, size_t *n);
  * Waits for every grant (skipping tickets already released one by one).
  * On ORDO_OK, *events and *num_events receive the union of the predecessors'
  * events (borrowed, valid while the handle lives); otherwise the first
- * failure or ORDO_ERROR_TIMEOUT, as ordo_ticket_wait.
+ * failure (of the tickets in the order given to ordo_acquire_many) or
+ * ORDO_ERROR_TIMEOUT, as ordo_ticket_wait. The union is fixed by the first
+ * wait of any kind that got every grant: later waits return the same
+ * array, also once tickets were released one by one.
  */
 ORDO_API int ordo_multi_ticket_wait(ordo_multi_ticket ticket, ordo_deadline deadline,
                                     const cl_event **events, size_t *num_events);

@@ -298,6 +298,29 @@ bool Chains::observe_grant(TicketId id, const Outcome &o, std::string *why) {
     return true;
 }
 
+std::string Chains::explain(TicketId id, int depth) const {
+    const Resource &r = resources_.at(static_cast<size_t>(id.resource));
+    const Ticket &t = ticket(id);
+    std::string out;
+    for (uint64_t u = t.unit; u > r.unit_base && depth-- > 0;) {
+        --u;
+        const Unit &x = r.units[u - r.unit_base];
+        out += "; unit " + std::to_string(u) + (x.group ? " (group)" : "") + ":";
+        for (uint64_t p : x.members) {
+            const Ticket &m = r.tickets[p - r.ticket_base];
+            out += " #" + std::to_string(p) + (m.released ? "" : " unreleased");
+            if (m.released)
+                out += m.failed ? " fail" : " ready " + Outcome::done(m.events).describe();
+            out += m.seen == Seen::kYes     ? " seen"
+                   : m.seen == Seen::kMaybe ? " maybe-seen"
+                                            : " unseen";
+        }
+        if (x.outcome)
+            out += " -> " + x.outcome->describe();
+    }
+    return out;
+}
+
 void Chains::forget(TicketId id) {
     ticket(id).forgotten = true;
     collect(resources_.at(static_cast<size_t>(id.resource)));

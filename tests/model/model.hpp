@@ -111,6 +111,10 @@ public:
     // predecessor's outcomes to o otherwise.
     bool observe_grant(TicketId t, const Outcome &o, std::string *why);
 
+    // How the model came to t's grant: the releases of the units before it
+    // (up to `depth` of them), for a report.
+    std::string explain(TicketId t, int depth = 4) const;
+
     // The harness will ask nothing more about t: lets the model drop what
     // no ticket still needs.
     void forget(TicketId t);

@@ -34,6 +34,7 @@ void take_position(Ticket &t) {
         t.need = r.exclusive_end;
     }
     r.acquired.store(r.next_position, std::memory_order_release);
+    model_acquire(t);
 }
 
 bool predecessors_released(Ticket &t) {

@@ -77,6 +77,17 @@ void Worker::one_operation() {
     if (roll(256u) == 0) {
         return diagnostics();
     }
+    switch (roll(64u)) {
+    case 0:
+    case 1:
+        return job_operation();
+    case 2:
+        if (holdings() < static_cast<size_t>(s_.options.hold) + 1)
+            return give_up_grant_future();
+        break;
+    default:
+        break;
+    }
     size_t hold = static_cast<size_t>(s_.options.hold);
     if (holdings() == 0 || (holdings() < hold && roll(4u) == 0))
         return acquire_any();
@@ -302,10 +313,13 @@ int main(int argc, char **argv) {
     s.slots = std::vector<WaitSlot>(o.threads);
     Events events(s.context);
     Watchdog watchdog(o.stuck_ns, s.slots, s.resources);
+    Jobs jobs(3);
     s.events = &events;
     s.watchdog = &watchdog;
+    s.jobs = &jobs;
     events.start();
     watchdog.start();
+    jobs.start();
 
     auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
@@ -320,6 +334,7 @@ int main(int argc, char **argv) {
 
     // Wind down: complete every event, let every future complete, and check
     // that every reference comes back.
+    jobs.stop();
     events.stop();
     watchdog.stop();
     watchdog.drain();
@@ -351,7 +366,10 @@ int main(int argc, char **argv) {
                 "timeouts, %ld waits without deadline, %ld device waits, %ld deferred, %ld grant "
                 "callbacks, %ld async waits, %ld event failures, %ld ready/%ld one by one/%ld "
                 "fail/%ld drop/%ld cancel, %ld misuses refused, %ld diagnostics calls (%ld dumps, "
-                "%ld traces, %ld wait warnings), %ld cl_events back to baseline, %ld violations\n",
+                "%ld traces, %ld wait warnings), %ld cl_events back to baseline; against the "
+                "model: %ld grants' events or failure, %ld barriers, %ld job queue calls (and "
+                "%ld reads of its backlog), %ld grant futures given up, %ld stale handles "
+                "refused; %ld violations\n",
                 violations == 0 ? "PASS" : "FAIL", static_cast<unsigned long long>(o.seed),
                 c.acquires.load(), c.shared_acquires.load(), c.multi_parts.load(),
                 c.multi_acquires.load(), c.ring_acquires.load(), c.free_acquires.load(),
@@ -361,7 +379,8 @@ int main(int argc, char **argv) {
                 c.releases.load(), c.release_ones.load(), c.fails.load(), c.drops.load(),
                 c.cancels.load(), c.misuse_refused.load(), c.diagnostics.load(), c.dumps.load(),
                 c.traces_written.load(), g_wait_warnings.load(), c.events_checked.load(),
-                violations);
+                c.grants_carried.load(), c.barriers_checked.load(), c.jobs.load(), jobs.reads(),
+                c.given_up.load(), c.stale_refused.load(), violations);
     if (g_warnings.load() < c.drops.load())
         std::printf("ordo-stress: note: %ld drops but %ld warnings\n", c.drops.load(),
                     g_warnings.load());

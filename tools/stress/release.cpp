@@ -19,6 +19,7 @@ void Worker::settle_deferred(Ticket &t, std::vector<cl_event> *list) {
 
 // The ticket's device work, when it is not released with it.
 void Worker::discard_device_work(Ticket &t) {
+    check_barriers(t);
     for (cl_event d : t.device_work)
         s_.events->track(d);
     t.device_work.clear();
@@ -34,6 +35,7 @@ void Worker::add_user_events(std::vector<cl_event> &list) {
 // User events completed later by the completer thread, plus the device
 // wait's barrier and marker, and deferred barriers that have ended.
 std::vector<cl_event> Worker::events_to_release(Ticket &t) {
+    check_barriers(t);
     std::vector<cl_event> list = std::move(t.device_work);
     t.device_work.clear();
     settle_deferred(t, &list);
@@ -56,10 +58,20 @@ void Worker::hand_over(std::vector<cl_event> &list) {
 void Worker::finish(size_t i, bool misuse) {
     if (misuse)
         misuse_after_release(i);
-    CHECK_STATUS(ordo_ticket_destroy(held_[i]->handle), check_status_ == ORDO_OK);
+    ordo_ticket stale = held_[i]->handle;
+    CHECK_STATUS(ordo_ticket_destroy(stale), check_status_ == ORDO_OK);
     if (held_[i]->grant != nullptr)
         ordo_future_destroy(held_[i]->grant);
     held_[i]->handle = nullptr;
+    if (roll(8u) == 0) {
+        // A destroyed handle is refused, also once another thread's ticket
+        // uses its memory; and nothing of that ticket changes.
+        CHECK_STATUS(ordo_ticket_ready(stale, nullptr, 0),
+                     check_status_ == ORDO_ERROR_INVALID_HANDLE);
+        CHECK_STATUS(ordo_ticket_wait(stale, ordo_now(), nullptr, nullptr),
+                     check_status_ == ORDO_ERROR_INVALID_HANDLE);
+        g_count.stale_refused.fetch_add(2, std::memory_order_relaxed);
+    }
     held_[i] = std::move(held_.back());
     held_.pop_back();
 }
@@ -67,10 +79,12 @@ void Worker::finish(size_t i, bool misuse) {
 void Worker::release_ready(size_t i) {
     Ticket &t = *held_[i];
     std::vector<cl_event> list = events_to_release(t);
+    ordo_model::Seen seen = seen_now(t);
     if (!begin_release(t)) {
         hand_over(list);
         return finish(i, true);
     }
+    model_ready(t, list.data(), list.size(), seen);
     CHECK_STATUS(ordo_ticket_ready(t.handle, list.data(), list.size()), check_status_ == ORDO_OK);
     hand_over(list);
     g_count.releases.fetch_add(1, std::memory_order_relaxed);
@@ -84,10 +98,12 @@ void Worker::release_with_failed_event(size_t i) {
         return;
     clSetUserEventStatus(e, kFailedEventStatus);
     discard_device_work(t);
+    ordo_model::Seen seen = seen_now(t);
     if (!begin_release(t)) {
         s_.events->track(e);
         return finish(i, true);
     }
+    model_ready(t, &e, 1, seen);
     CHECK_STATUS(ordo_ticket_ready(t.handle, &e, 1), check_status_ == ORDO_OK);
     // Tracked only now: the completer releases a tracked event whose count
     // is back to 1, which it would be until ordo retains it.
@@ -99,8 +115,10 @@ void Worker::release_with_failed_event(size_t i) {
 void Worker::release_fail(size_t i) {
     Ticket &t = *held_[i];
     discard_device_work(t);
+    ordo_model::Seen seen = seen_now(t);
     if (!begin_release(t))
         return finish(i, true);
+    model_fail(t, seen);
     CHECK_STATUS(ordo_ticket_fail(t.handle, kAppFailure, "stress failure"),
                  check_status_ == ORDO_OK);
     g_count.fails.fetch_add(1, std::memory_order_relaxed);
@@ -110,7 +128,9 @@ void Worker::release_fail(size_t i) {
 void Worker::drop(size_t i) {
     Ticket &t = *held_[i];
     discard_device_work(t);
-    begin_release(t);
+    ordo_model::Seen seen = seen_now(t);
+    if (begin_release(t))
+        model_nothing(t, seen);
     g_count.drops.fetch_add(1, std::memory_order_relaxed);
     finish(i, false); // destroyed unreleased: ordo releases it, with a warning
 }
@@ -118,8 +138,10 @@ void Worker::drop(size_t i) {
 void Worker::cancel(size_t i) {
     Ticket &t = *held_[i];
     discard_device_work(t);
+    ordo_model::Seen seen = seen_now(t);
     if (!begin_release(t))
         return finish(i, true);
+    model_nothing(t, seen);
     CHECK_STATUS(ordo_ticket_cancel(t.handle), check_status_ == ORDO_OK);
     g_count.cancels.fetch_add(1, std::memory_order_relaxed);
     finish(i, roll(8u) == 0);
@@ -130,9 +152,15 @@ void Worker::cancel_through_grant_future(size_t i) {
     if (t.grant == nullptr || ordo_future_poll(t.grant) != ORDO_PENDING)
         return cancel(i);
     discard_device_work(t);
+    // Whether the cancel wins, or the grant future delivers first, decides
+    // what was seen: unless the grant cannot come now, the model allows both.
+    ordo_model::Seen seen = seen_now(t);
     if (!begin_release(t))
         return finish(i, true);
+    model_nothing(t, seen);
     int status = ordo_future_cancel(t.grant);
+    if (status == ORDO_OK)
+        t.grant_future_cancelled = true;
     if (status == ORDO_ERROR_INVALID_STATE) {
         // Granted meanwhile: the ticket is still held; give it up.
         CHECK_STATUS(ordo_ticket_cancel(t.handle), check_status_ == ORDO_OK);
@@ -186,6 +214,29 @@ void Worker::misuse_after_release(size_t i) {
     CHECK_STATUS(ordo_ticket_enqueue_wait_deferred(t.handle, deferred_queue_, nullptr),
                  check_status_ == ORDO_ERROR_INVALID_STATE);
     g_count.misuse_refused.fetch_add(4, std::memory_order_relaxed);
+}
+
+// An earlier ticket of this thread on t's resource is unreleased: t's grant
+// cannot come while this thread is in a call.
+bool Worker::blocked_by_own(const Ticket &t) {
+    if (!t.tracked)
+        return false;
+    auto blocks = [&](const Ticket &u) {
+        return &u != &t && u.res == t.res && u.position < t.need &&
+               u.state.load(std::memory_order_acquire) != kReleased;
+    };
+    for (const TicketPtr &u : held_)
+        if (blocks(*u))
+            return true;
+    for (const MultiPtr &m : multis_)
+        for (const TicketPtr &u : m->parts)
+            if (blocks(*u))
+                return true;
+    return false;
+}
+
+ordo_model::Seen Worker::seen_now(const Ticket &t) {
+    return seen_at_release(t, blocked_by_own(t));
 }
 
 } // namespace ordo_stress

@@ -66,6 +66,8 @@
 // not). A run "at length": ordo-stress --ops 10000000.
 #pragma once
 
+#include "../../tests/model/model.hpp"
+
 #include <ordo/ordo.h>
 
 #include <atomic>
@@ -73,6 +75,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -124,7 +127,8 @@ struct Counters {
         event_failures{0}, releases{0}, release_ones{0}, fails{0}, drops{0}, cancels{0},
         device_waits{0}, deferred_waits{0}, grant_callbacks{0}, async_waits{0}, never_waits{0},
         misuse_refused{0}, events_created{0}, events_checked{0}, diagnostics{0}, dumps{0},
-        traces_written{0};
+        traces_written{0}, grants_carried{0}, barriers_checked{0}, jobs{0}, stale_refused{0},
+        given_up{0};
 };
 extern Counters g_count;
 extern std::atomic<long> g_warnings, g_wait_warnings;
@@ -189,6 +193,12 @@ struct Resource {
     std::atomic<uint64_t> frontier{0}; // every position below it is released
     std::atomic<int> writers{0};       // exclusive holders using it
     std::atomic<int> readers{0};       // shared holders using it
+    // The reference model of this resource's chain (tracked only), and the
+    // grants whose events some wait_complete is known to wait for already.
+    std::mutex model_mutex;
+    ordo_model::Chains model;            // guarded by model_mutex
+    int model_resource = -1;             // guarded by model_mutex
+    std::vector<bool> events_waits_made; // guarded by model_mutex: by unit
 };
 
 // Moves the frontier over released positions; returns it.
@@ -215,6 +225,26 @@ struct Ticket {
     // Watchdog (grant callbacks):
     std::atomic<bool> callback_pending{false};
     int64_t callback_eligible_since = 0; // watchdog only
+    // What the model needs (tracked only): the ticket in the model, and what
+    // the holder has seen of its grant (carry.cpp).
+    ordo_model::TicketId model_id;
+    bool seen = false;               // owner: a wait of the owner was handed the grant
+    bool seen_maybe = false;         // owner: maybe (a multi-ticket wait's failure: which part's?)
+    bool grant_future_taken = false; // owner
+    bool grant_future_cancelled = false;             // owner: its cancel won (it never delivers)
+    std::atomic<bool> grant_future_delivered{false}; // its callback or a wait saw it complete
+    // Device waits' barriers and what each waits for (owner).
+    struct Barrier {
+        cl_event event; // our reference, in device_work or deferred
+        bool deferred;  // the grant decides; else inputs
+        ordo_model::Events inputs;
+    };
+    std::vector<Barrier> barriers;
+
+    Ticket() = default;
+    ~Ticket(); // forgets the ticket in the model
+    Ticket(const Ticket &) = delete;
+    Ticket &operator=(const Ticket &) = delete;
 };
 using TicketPtr = std::shared_ptr<Ticket>;
 
@@ -233,6 +263,39 @@ void observe_grant(Ticket &t, const char *how);
 // Marks the ticket released (before the release call). False if it already was.
 bool begin_release(Ticket &t);
 
+// ---------------------------------------------------------------------------
+// What grants carry, against the reference model (carry.cpp)
+// ---------------------------------------------------------------------------
+
+// Called by take_position for a tracked ticket: its place in the model.
+void model_acquire(Ticket &t);
+// What the holder had seen of its grant when it releases; blocked: the
+// grant cannot have come meanwhile (an earlier ticket of this thread on the
+// resource is unreleased), so a grant future taken cannot have delivered.
+ordo_model::Seen seen_at_release(const Ticket &t, bool blocked);
+// The release, recorded just before the release call (tracked only).
+void model_ready(Ticket &t, const cl_event *events, size_t n, ordo_model::Seen seen);
+void model_fail(Ticket &t, ordo_model::Seen seen);
+void model_nothing(Ticket &t, ordo_model::Seen seen);
+// The holder was handed its grant's outcome: status ORDO_OK with events
+// (if known) or kAppFailure with the last error message / message.
+void check_grant(Ticket &t, int status, const cl_event *events, size_t n, bool events_known,
+                 const char *message, const char *how);
+// The outcomes the model allows for t's grant (nullopt before it is decided).
+std::optional<ordo_model::Possible> model_grant(Ticket &t);
+// A wait for t's grant events made a wait for them (or found one made).
+bool events_wait_made(Ticket &t);
+void note_events_wait_made(Ticket &t);
+// A grant future f of t completed with status (ORDO_OK or a failure): the
+// grant was delivered; what it carries is checked.
+void check_grant_future(Ticket &t, ordo_future f, int status, const char *how);
+// A device wait's barrier: checks, when the ticket lets go of it, that it
+// completed only after what it waited for, failed only if that did.
+void check_barriers(Ticket &t);
+// The possible unions of the grants of a multi-ticket's open parts (empty
+// if the model cannot tell).
+std::vector<ordo_model::Events> possible_unions(const std::vector<Ticket *> &parts);
+
 // A multi-resource ticket: one handle, a Ticket per resource (no handle of
 // its own), in the order given to ordo_acquire_many.
 struct Multi {
@@ -240,6 +303,9 @@ struct Multi {
     std::vector<TicketPtr> parts;
     std::vector<cl_event> device_work; // our references
     int64_t eligible_since = 0;
+    std::optional<ordo_model::Events> union_events; // of the first wait that was granted
+    bool union_maybe_fixed = false; // a wait that got every grant returned something else
+    bool union_wait_made = false;   // a wait_complete waits for the union
 };
 using MultiPtr = std::unique_ptr<Multi>;
 
@@ -362,12 +428,45 @@ private:
 
 struct GrantCallback {
     TicketPtr ticket;
+    ordo_future clone = nullptr; // the callback's own handle, to read the outcome
 };
 
 // Completes a grant future's GrantCallback (takes it over): the grant is seen.
 void on_grant_future(void *data, int status);
 // Counts the callbacks of an AsyncWait.
 void on_async_wait(void *data, int);
+
+// ---------------------------------------------------------------------------
+// The shared job queue (jobs.cpp)
+// ---------------------------------------------------------------------------
+
+struct Jobs {
+    explicit Jobs(size_t bound) : model(bound) {}
+    struct Job {
+        uint64_t id = 0;
+        ordo_promise promise = nullptr;
+        ordo_future future = nullptr;
+    };
+    // Creates the queue and starts the thread that checks its backlog.
+    void start();
+    // Completes what is pending, stops the checker, destroys the queue.
+    void stop();
+    static void drop(Job &job);
+    long reads() const { return reads_; } // after stop()
+
+    std::mutex mutex; // serialises the threads' job calls and completions
+    ordo_job_queue queue = nullptr;
+    ordo_future done = nullptr;      // a job already complete
+    ordo_model::JobQueueModel model; // guarded by mutex
+    std::vector<Job> pending;        // guarded by mutex
+    uint64_t next_id = 1;            // guarded by mutex
+
+private:
+    std::thread checker_;
+    std::atomic<bool> stop_{false};
+    long reads_ = 0; // checker only
+    long over_ = 0;  // checker only
+};
 
 // ---------------------------------------------------------------------------
 // The worker threads
@@ -383,6 +482,7 @@ struct Shared {
     std::vector<WaitSlot> slots;
     Events *events = nullptr;
     Watchdog *watchdog = nullptr;
+    Jobs *jobs = nullptr;
     std::string trace_prefix;
 };
 
@@ -442,6 +542,8 @@ private:
     bool granted_and_complete(Ticket &t);
     void grant_future(size_t i);
     void async_wait_for_grant_events(size_t i);
+    void check_device_wait_barrier(Ticket &t, cl_event barrier);
+    void give_up_grant_future();
 
     // release.cpp: releasing (single tickets)
     bool released(size_t i) { return held_[i]->state.load() == kReleased; }
@@ -460,6 +562,8 @@ private:
     void release_any(size_t i);
     void release_any_holding();
     void misuse_after_release(size_t i);
+    bool blocked_by_own(const Ticket &t);
+    ordo_model::Seen seen_now(const Ticket &t);
 
     // multi.cpp: multi-resource tickets
     void multi_operation(size_t k);
@@ -475,6 +579,11 @@ private:
     void multi_drop(size_t k);
     void finish_multi(size_t k, bool misuse);
     void multi_misuse(size_t k);
+    void check_union(Multi &m, const cl_event *events, size_t n, const char *what);
+    void see_failed_part(Multi &m);
+
+    // jobs.cpp: the shared job queue
+    void job_operation();
 
     // diagnostics.cpp: diagnostics and tracing, at a low rate
     void diagnostics();

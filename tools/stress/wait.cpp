@@ -3,6 +3,8 @@
 // events; and what a blocking call publishes for the watchdog.
 #include "stress.hpp"
 
+#include "../../tests/support/cl_count.hpp"
+
 namespace ordo_stress {
 
 // A deadline that often has passed or passes soon.
@@ -101,23 +103,40 @@ void Worker::host_wait(size_t i, bool complete) {
     ordo_deadline deadline = pick_wait_deadline();
     const cl_event *events = nullptr;
     size_t n = 0;
-    publish_wait(complete ? "ordo_ticket_wait_complete" : "ordo_ticket_wait", t, deadline);
+    const char *what = complete ? "ordo_ticket_wait_complete" : "ordo_ticket_wait";
+    publish_wait(what, t, deadline);
+    // A wait for the grant's events made by an earlier call is reused: this
+    // call then registers no event callback (ordo-test's counting layer).
+    bool made_before = complete && events_wait_made(t);
+    uint64_t registered = ordo_test::callback_registrations_on_this_thread();
     int status = complete ? ordo_ticket_wait_complete(t.handle, deadline, &events, &n)
                           : ordo_ticket_wait(t.handle, deadline, &events, &n);
+    registered = ordo_test::callback_registrations_on_this_thread() - registered;
     end_wait();
+    if (made_before && registered != 0)
+        violation("resource %d: ordo_ticket_wait_complete of ticket %llu registered %llu more "
+                  "event callbacks for a grant whose events a wait already waits for",
+                  t.res->index, static_cast<unsigned long long>(t.position),
+                  static_cast<unsigned long long>(registered));
     switch (status) {
     case ORDO_OK:
     case kAppFailure:
         t.eligible_since = 0;
         observe_grant(t, complete ? "host wait for grant and events" : "host wait");
-        if (status == ORDO_OK && complete)
+        check_grant(t, status, events, n, true, ordo_last_error_message(), what);
+        t.seen = true;
+        if (status == ORDO_OK && complete) {
             check_events_complete(events, n, "ordo_ticket_wait_complete");
+            if (n != 0)
+                note_events_wait_made(t);
+        }
         break;
     case ORDO_ERROR_EVENT_FAILED:
         if (!complete)
             violation("ordo_ticket_wait returned ORDO_ERROR_EVENT_FAILED");
         g_count.event_failures.fetch_add(1, std::memory_order_relaxed);
         observe_grant(t, "host wait whose events failed");
+        note_events_wait_made(t);
         break;
     case ORDO_ERROR_TIMEOUT:
         if (!complete)
@@ -145,6 +164,8 @@ void Worker::device_wait(size_t i) {
     switch (status) {
     case ORDO_OK: {
         observe_grant(t, "device wait");
+        t.seen = true;
+        check_device_wait_barrier(t, barrier);
         if (barrier != nullptr)
             t.device_work.push_back(barrier);
         // Some device work after the barrier: released with the ticket.
@@ -155,6 +176,8 @@ void Worker::device_wait(size_t i) {
     }
     case kAppFailure:
         observe_grant(t, "device wait");
+        check_grant(t, status, nullptr, 0, false, ordo_last_error_message(), "device wait");
+        t.seen = true;
         break;
     case ORDO_ERROR_EVENT_FAILED:
         g_count.event_failures.fetch_add(1, std::memory_order_relaxed);
@@ -191,8 +214,11 @@ void Worker::deferred_wait(size_t i) {
     if (!expect_status(status, ORDO_OK, "ordo_ticket_enqueue_wait_deferred"))
         return;
     g_count.deferred_waits.fetch_add(1, std::memory_order_relaxed);
-    if (barrier != nullptr)
+    t.seen = true; // the device waits for the predecessor's events now
+    if (barrier != nullptr) {
         t.deferred.push_back(barrier);
+        t.barriers.push_back(Ticket::Barrier{barrier, true, {}});
+    }
     clFlush(deferred_queue_);
 }
 
@@ -206,6 +232,9 @@ int Worker::poll_grant(Ticket &t, const char *what, const cl_event **events, siz
     } else if (status == ORDO_OK || status == kAppFailure) {
         t.eligible_since = 0;
         observe_grant(t, what);
+        check_grant(t, status, events != nullptr ? *events : nullptr, n != nullptr ? *n : 0,
+                    events != nullptr && n != nullptr, ordo_last_error_message(), what);
+        t.seen = true;
     } else {
         violation("ordo_ticket_wait returned %s", ordo_status_string(status));
     }
@@ -237,16 +266,20 @@ void Worker::grant_future(size_t i) {
         // Wait for it with a deadline instead.
         ordo_deadline deadline = pick_deadline();
         int status = ordo_future_wait(t->grant, deadline, 0);
-        if (status == ORDO_OK || status == kAppFailure)
+        if (status == ORDO_OK || status == kAppFailure) {
             observe_grant(*t, "grant future wait");
-        else if (status != ORDO_ERROR_TIMEOUT && status != ORDO_ERROR_CANCELLED)
+            check_grant_future(*t, t->grant, status, "grant future wait");
+        } else if (status != ORDO_ERROR_TIMEOUT && status != ORDO_ERROR_CANCELLED) {
             violation("grant future wait returned %s", ordo_status_string(status));
+        }
         return;
     }
     CHECK_STATUS(ordo_ticket_grant_future(t->handle, &t->grant), check_status_ == ORDO_OK);
+    t->grant_future_taken = true;
     t->callback_pending.store(true);
     s_.watchdog->watch_grant(t);
     auto *cb = new GrantCallback{t};
+    CHECK_STATUS(ordo_future_clone(t->grant, &cb->clone), check_status_ == ORDO_OK);
     CHECK_STATUS(ordo_future_on_complete(t->grant, on_grant_future, cb), check_status_ == ORDO_OK);
     if (roll(2u) == 0) { // the callback stays registered without the handle
         ordo_future_destroy(t->grant);
@@ -274,6 +307,95 @@ void Worker::async_wait_for_grant_events(size_t i) {
                  check_status_ == ORDO_OK);
     g_count.async_waits.fetch_add(1, std::memory_order_relaxed);
     s_.watchdog->watch_async(std::move(w));
+}
+
+// A device wait that returned ORDO_OK: a barrier exactly when the grant has
+// events (when the model knows them), and a check, at release, that the
+// barrier completed only after them.
+void Worker::check_device_wait_barrier(Ticket &t, cl_event barrier) {
+    std::optional<ordo_model::Possible> p = model_grant(t);
+    if (!p || p->unknown() || p->outcomes().size() != 1 || p->outcomes()[0].failed)
+        return;
+    const ordo_model::Events &events = p->outcomes()[0].events;
+    g_count.barriers_checked.fetch_add(1, std::memory_order_relaxed);
+    if (events.empty() != (barrier == nullptr))
+        violation("resource %d: a device wait of ticket %llu gave %s for a grant of %zu events",
+                  t.res->index, static_cast<unsigned long long>(t.position),
+                  barrier != nullptr ? "a barrier" : "no barrier", events.size());
+    if (barrier != nullptr)
+        t.barriers.push_back(Ticket::Barrier{barrier, false, events});
+}
+
+// A grant future that completed with the grant: what it carries.
+void check_grant_future(Ticket &t, ordo_future f, int status, const char *how) {
+    t.grant_future_delivered.store(true, std::memory_order_release);
+    if (status == ORDO_OK) {
+        const cl_event *events = nullptr;
+        size_t n = 0;
+        if (ordo_future_events(f, &events, &n) == ORDO_OK)
+            check_grant(t, status, events, n, true, nullptr, how);
+    } else {
+        int failure = 0;
+        const char *message = nullptr;
+        if (ordo_future_failure(f, &failure, &message, nullptr) == ORDO_OK)
+            check_grant(t, failure, nullptr, 0, false, message, how);
+    }
+}
+
+// A scenario for the seen rule: two tickets in a row on one resource, the
+// second's grant future given up (a wait with ORDO_WAIT_CANCEL that times
+// out, a cancel, or its ticket destroyed) while the first, this thread's,
+// is unreleased, so the grant cannot have come: the second never saw it and
+// its release must forward the first's events or failure to whoever comes
+// next. The first is kept, and released later like any other.
+void Worker::give_up_grant_future() {
+    Resource &r = *s_.tracked[roll(s_.tracked.size())];
+    TicketPtr first = std::make_shared<Ticket>(), second = std::make_shared<Ticket>();
+    for (TicketPtr *t : {&first, &second}) {
+        (*t)->res = &r;
+        (*t)->mode = Mode::kExclusive;
+        publish_call("ordo_resource_acquire");
+        int status;
+        {
+            std::lock_guard lock(r.acquire_mutex);
+            status = ordo_resource_acquire(r.handle, &(*t)->handle);
+            if (status == ORDO_OK)
+                take_position(**t);
+        }
+        end_wait();
+        if (!expect_status(status, ORDO_OK, "ordo_resource_acquire"))
+            return;
+        count_acquire(**t);
+    }
+    held_.push_back(first);
+    Ticket &t = *second;
+    ordo_future grant = nullptr;
+    CHECK_STATUS(ordo_ticket_grant_future(t.handle, &grant), check_status_ == ORDO_OK);
+    t.grant_future_taken = true;
+    // The first is unreleased and this thread's: seen_now says "not seen".
+    ordo_model::Seen seen = seen_now(t);
+    if (seen != ordo_model::Seen::kNo)
+        violation("internal: a blocked grant future counted as possibly seen");
+    begin_release(t);
+    model_nothing(t, seen);
+    switch (roll(3u)) {
+    case 0:
+        CHECK_STATUS(ordo_future_wait(grant, ordo_deadline_after(100'000), ORDO_WAIT_CANCEL),
+                     check_status_ == ORDO_ERROR_TIMEOUT);
+        CHECK_STATUS(ordo_future_poll(grant), check_status_ == ORDO_ERROR_CANCELLED);
+        t.grant_future_cancelled = true;
+        break;
+    case 1:
+        CHECK_STATUS(ordo_future_cancel(grant), check_status_ == ORDO_OK);
+        t.grant_future_cancelled = true;
+        break;
+    default:
+        break; // destroyed below, unreleased: released with no events
+    }
+    CHECK_STATUS(ordo_ticket_destroy(t.handle), check_status_ == ORDO_OK);
+    t.handle = nullptr;
+    ordo_future_destroy(grant);
+    g_count.given_up.fetch_add(1, std::memory_order_relaxed);
 }
 
 } // namespace ordo_stress

@@ -174,11 +174,14 @@ void on_grant_future(void *data, int status) {
     auto *cb = static_cast<GrantCallback *>(data);
     Ticket &t = *cb->ticket;
     g_count.grant_callbacks.fetch_add(1, std::memory_order_relaxed);
-    if (status == ORDO_OK || status == kAppFailure)
+    if (status == ORDO_OK || status == kAppFailure) {
         observe_grant(t, "grant future callback");
-    else if (status != ORDO_ERROR_CANCELLED)
+        check_grant_future(t, cb->clone, status, "grant future callback");
+    } else if (status != ORDO_ERROR_CANCELLED) {
         violation("resource %d: grant future of ticket %llu completed with %s", t.res->index,
                   static_cast<unsigned long long>(t.position), ordo_status_string(status));
+    }
+    ordo_future_destroy(cb->clone);
     t.callback_pending.store(false, std::memory_order_release);
     delete cb;
 }
