@@ -233,11 +233,10 @@ struct Ticket {
     bool grant_future_taken = false; // owner
     bool grant_future_cancelled = false;             // owner: its cancel won (it never delivers)
     std::atomic<bool> grant_future_delivered{false}; // its callback or a wait saw it complete
-    // Device waits' barriers and what each waits for (owner).
+    // Device waits' barriers (owner).
     struct Barrier {
         cl_event event; // our reference, in device_work or deferred
-        bool deferred;  // the grant decides; else inputs
-        ordo_model::Events inputs;
+        bool deferred;
     };
     std::vector<Barrier> barriers;
 

@@ -217,7 +217,7 @@ void Worker::deferred_wait(size_t i) {
     t.seen = true; // the device waits for the predecessor's events now
     if (barrier != nullptr) {
         t.deferred.push_back(barrier);
-        t.barriers.push_back(Ticket::Barrier{barrier, true, {}});
+        t.barriers.push_back(Ticket::Barrier{barrier, true});
     }
     clFlush(deferred_queue_);
 }
@@ -311,7 +311,7 @@ void Worker::async_wait_for_grant_events(size_t i) {
 
 // A device wait that returned ORDO_OK: a barrier exactly when the grant has
 // events (when the model knows them), and a check, at release, that the
-// barrier completed only after them.
+// barrier completed only after them (check_barriers).
 void Worker::check_device_wait_barrier(Ticket &t, cl_event barrier) {
     std::optional<ordo_model::Possible> p = model_grant(t);
     if (!p || p->unknown() || p->outcomes().size() != 1 || p->outcomes()[0].failed)
@@ -323,7 +323,7 @@ void Worker::check_device_wait_barrier(Ticket &t, cl_event barrier) {
                   t.res->index, static_cast<unsigned long long>(t.position),
                   barrier != nullptr ? "a barrier" : "no barrier", events.size());
     if (barrier != nullptr)
-        t.barriers.push_back(Ticket::Barrier{barrier, false, events});
+        t.barriers.push_back(Ticket::Barrier{barrier, false});
 }
 
 // A grant future that completed with the grant: what it carries.
