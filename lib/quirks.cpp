@@ -19,6 +19,7 @@ Quirks quirks_for(const char *name, const char *version) noexcept {
         q.runtime = Runtime::kOclgrind;
         q.flush_runs_queue_on_caller = true;
         q.callbacks_after_whole_flush = true;
+        q.runs_only_flushed_commands = true;
     } else if (std::strstr(name, "rusticl") != nullptr) {
         q.runtime = Runtime::kRusticl;
         q.no_callback_for_failed_events = true;

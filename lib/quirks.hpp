@@ -39,8 +39,9 @@ struct Quirks {
     // deferred device wait flushes its marker before enqueuing its barrier.
     bool completes_flushed_batches_whole = false;
 
-    // A command is not started until its queue is flushed (Rusticl 22.3).
-    // docs/RUNTIMES.md#runs-only-flushed-commands.
+    // A command is not started until its queue is flushed (Rusticl 22.3,
+    // Oclgrind 21.10). docs/RUNTIMES.md#runs-only-flushed-commands. ordo
+    // flushes the queue of every event it is handed and of its own markers.
     bool runs_only_flushed_commands = false;
 
     // A command nobody holds an event of is freed, then used when an event
