@@ -85,6 +85,8 @@ void Worker::one_operation() {
         if (holdings() < static_cast<size_t>(s_.options.hold) + 1)
             return give_up_grant_future();
         break;
+    case 3:
+        return stale_handle();
     default:
         break;
     }

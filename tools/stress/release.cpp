@@ -63,15 +63,11 @@ void Worker::finish(size_t i, bool misuse) {
     if (held_[i]->grant != nullptr)
         ordo_future_destroy(held_[i]->grant);
     held_[i]->handle = nullptr;
-    if (roll(8u) == 0) {
-        // A destroyed handle is refused, also once another thread's ticket
-        // uses its memory; and nothing of that ticket changes.
-        CHECK_STATUS(ordo_ticket_ready(stale, nullptr, 0),
-                     check_status_ == ORDO_ERROR_INVALID_HANDLE);
-        CHECK_STATUS(ordo_ticket_wait(stale, ordo_now(), nullptr, nullptr),
-                     check_status_ == ORDO_ERROR_INVALID_HANDLE);
-        g_count.stale_refused.fetch_add(2, std::memory_order_relaxed);
-    }
+    // Used again a few operations later (stale_handle), once its memory may
+    // serve another ticket.
+    stale_.push_back(stale);
+    if (stale_.size() > 16)
+        stale_.erase(stale_.begin());
     held_[i] = std::move(held_.back());
     held_.pop_back();
 }
@@ -237,6 +233,20 @@ bool Worker::blocked_by_own(const Ticket &t) {
 
 ordo_model::Seen Worker::seen_now(const Ticket &t) {
     return seen_at_release(t, blocked_by_own(t));
+}
+
+// A handle destroyed a while ago is refused, also once its memory serves a
+// ticket of this thread or another's; and nothing of that ticket changes
+// (if it did, its owner's next release would be refused, a violation).
+void Worker::stale_handle() {
+    if (stale_.empty())
+        return;
+    ordo_ticket stale = stale_[roll(stale_.size())];
+    CHECK_STATUS(ordo_ticket_ready(stale, nullptr, 0), check_status_ == ORDO_ERROR_INVALID_HANDLE);
+    CHECK_STATUS(ordo_ticket_wait(stale, ordo_now(), nullptr, nullptr),
+                 check_status_ == ORDO_ERROR_INVALID_HANDLE);
+    CHECK_STATUS(ordo_ticket_destroy(stale), check_status_ == ORDO_ERROR_INVALID_HANDLE);
+    g_count.stale_refused.fetch_add(3, std::memory_order_relaxed);
 }
 
 } // namespace ordo_stress

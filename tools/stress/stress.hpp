@@ -563,6 +563,7 @@ private:
     void misuse_after_release(size_t i);
     bool blocked_by_own(const Ticket &t);
     ordo_model::Seen seen_now(const Ticket &t);
+    void stale_handle();
 
     // multi.cpp: multi-resource tickets
     void multi_operation(size_t k);
@@ -598,6 +599,7 @@ private:
     std::string trace_path_;
     std::vector<TicketPtr> held_;
     std::vector<MultiPtr> multis_;
+    std::vector<ordo_ticket> stale_; // handles this thread destroyed lately
 };
 
 } // namespace ordo_stress
