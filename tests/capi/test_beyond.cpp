@@ -310,10 +310,9 @@ TEST(DeferredWait, BarrierCompletesWhenItsQueueIsFlushedOnce) {
 // enqueued entirely with deferred device waits, behind a gate that opens
 // only after the host has enqueued everything: the host never blocks.
 TEST(DeferredWait, ThreeStageChainWithoutHostWaits) {
-    if (on_oclgrind())
-        GTEST_SKIP() << "Oclgrind's clFlush (inside ordo_ticket_ready) runs a queue that waits "
-                        "on an unset user event on the calling thread, which is exactly what "
-                        "this host must never do";
+    ORDO_SKIP_ON("oclgrind", "its clFlush (inside ordo_ticket_ready) runs a queue that waits on "
+                             "an unset user event on the calling thread, which is exactly what "
+                             "this host must never do");
     ClEnv &env = cl_env();
     cl_int err = CL_SUCCESS;
     cl_command_queue q3 = clCreateCommandQueue(env.context, env.device, 0, &err);

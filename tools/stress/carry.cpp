@@ -132,6 +132,11 @@ void note_events_wait_made(Ticket &t) {
 void check_barriers(Ticket &t) {
     if (t.barriers.empty())
         return;
+    // The barriers' statuses first: what a barrier waited for ended before
+    // it, so an event read after it cannot be less advanced.
+    std::vector<cl_int> barrier_status;
+    for (const Ticket::Barrier &b : t.barriers)
+        barrier_status.push_back(status_of(reinterpret_cast<ordo_model::Event>(b.event)));
     const cl_event *events = nullptr;
     size_t n = 0;
     int grant = t.handle != nullptr ? ordo_ticket_wait(t.handle, ordo_now() - 1, &events, &n)
@@ -142,10 +147,9 @@ void check_barriers(Ticket &t) {
     for (size_t k = 0; grant == ORDO_OK && k < n; ++k)
         events_complete = events_complete && ended(events[k]) &&
                           status_of(reinterpret_cast<ordo_model::Event>(events[k])) == CL_COMPLETE;
-    for (const Ticket::Barrier &b : t.barriers) {
-        // The barrier's status first: what it waited for ended before it.
-        cl_int s = status_of(reinterpret_cast<ordo_model::Event>(b.event));
-        if (s != CL_COMPLETE)
+    for (size_t i = 0; i < t.barriers.size(); ++i) {
+        const Ticket::Barrier &b = t.barriers[i];
+        if (barrier_status[i] != CL_COMPLETE)
             continue; // (not whether it failed only if its grant did: a failure that
                       // runs down an in-order queue fails later commands too, POCL)
         g_count.barriers_checked.fetch_add(1, std::memory_order_relaxed);
