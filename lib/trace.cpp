@@ -41,15 +41,17 @@ struct Ring {
     std::vector<Record> records;
     size_t capacity;
     std::atomic<uint64_t> head{0};
-    std::atomic<int> writers{0};
 };
 
-// The current ring. Replaced only under g_mutex by trace_start, after
-// recording has been turned off and the writers in flight have left.
+// The current ring, replaced only under g_mutex by trace_start. A writer
+// counts itself in g_writers before it loads g_ring and out once it is done
+// with the ring (seq_cst, like trace_start's exchange of g_ring and its load
+// of g_writers): once trace_start has swapped the ring and then seen no
+// writer, no writer can be using the old ring, which is freed.
 std::mutex g_mutex;
 std::atomic<Ring *> g_ring{nullptr};
-std::vector<Ring *> *g_old_rings = nullptr; // guarded by g_mutex; kept, never freed
-int64_t g_origin = 0;                       // guarded by g_mutex
+std::atomic<int> g_writers{0};
+int64_t g_origin = 0; // guarded by g_mutex
 
 uint32_t thread_id() noexcept {
     thread_local uint32_t id = static_cast<uint32_t>(syscall(SYS_gettid));
@@ -101,21 +103,13 @@ void trace_start(size_t capacity) {
                     "capacity " + std::to_string(capacity) + " is more than the " +
                         std::to_string(kMaxTraceRecords) + " records a trace can hold");
     std::lock_guard lock(g_mutex);
-    g_tracing.store(false, std::memory_order_seq_cst);
-    Ring *old = g_ring.load(std::memory_order_acquire);
-    if (old != nullptr)
-        while (old->writers.load(std::memory_order_acquire) != 0)
-            sched_yield();
     auto ring = std::make_unique<Ring>(capacity == 0 ? 1 : capacity);
-    if (g_old_rings == nullptr)
-        g_old_rings = new std::vector<Ring *>;
-    g_old_rings->reserve(g_old_rings->size() + 1);
+    g_tracing.store(false, std::memory_order_seq_cst);
     g_origin = now_ns();
-    // Old rings are kept rather than freed: a writer that loaded the pointer
-    // just before the swap may still be about to write into it.
-    if (old != nullptr)
-        g_old_rings->push_back(old);
-    g_ring.store(ring.release(), std::memory_order_release);
+    Ring *old = g_ring.exchange(ring.release(), std::memory_order_seq_cst);
+    while (g_writers.load(std::memory_order_seq_cst) != 0)
+        sched_yield();
+    delete old;
     g_tracing.store(true, std::memory_order_seq_cst);
 }
 
@@ -124,10 +118,12 @@ void trace_stop() noexcept {
 }
 
 void trace(TraceKind kind, const Ticket &ticket, const std::string *resource_name) noexcept {
-    Ring *ring = g_ring.load(std::memory_order_acquire);
-    if (ring == nullptr || !tracing())
+    g_writers.fetch_add(1, std::memory_order_seq_cst);
+    Ring *ring = g_ring.load(std::memory_order_seq_cst);
+    if (ring == nullptr || !tracing()) {
+        g_writers.fetch_sub(1, std::memory_order_release);
         return;
-    ring->writers.fetch_add(1, std::memory_order_acq_rel);
+    }
     uint64_t claim = ring->head.fetch_add(1, std::memory_order_relaxed);
     Record &r = ring->records[claim % ring->capacity];
     r.stamp.store(0, std::memory_order_relaxed);
@@ -146,7 +142,7 @@ void trace(TraceKind kind, const Ticket &ticket, const std::string *resource_nam
         r.name[i].store(word, std::memory_order_relaxed);
     }
     r.stamp.store(claim + 1, std::memory_order_release);
-    ring->writers.fetch_sub(1, std::memory_order_acq_rel);
+    g_writers.fetch_sub(1, std::memory_order_release);
 }
 
 std::string trace_json() {
