@@ -523,10 +523,10 @@ ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadlin
  * ended with a negative execution status (some runtimes, POCL 3.1 among them,
  * neither run nor fail a command that waits for such an event, which would
  * stall the queue). Only a call that returns ORDO_OK counts as having seen the
- * grant (see ordo_ticket_ready). (POCL 3.1 aborts when an event fails while a
- * command waiting for it has no event reference left outside the runtime:
- * with barrier NULL ordo keeps the barrier's event until it has ended; a
- * caller who takes it should do the same.)
+ * grant (see ordo_ticket_ready). (Some runtimes, POCL 3.1 among them, abort
+ * when an event fails while a command waiting for it has no event reference
+ * left outside the runtime: with barrier NULL ordo keeps the barrier's event
+ * until it has ended there; a caller who takes it should do the same.)
  */
 ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
                                       ordo_deadline deadline, cl_event *barrier);
@@ -565,8 +565,9 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * fails (its predecessor failed) can abort the process now and then if a
  * command is being enqueued on the same queue at that moment: the failure
  * runs down the queue inside the runtime, from ordo's service thread, while
- * the enqueue runs (docs/RUNTIMES.md). There, use ordo_ticket_enqueue_wait
- * where a predecessor may fail.
+ * the enqueue runs. There, use ordo_ticket_enqueue_wait where a predecessor
+ * may fail. (Rusticl 22.3 showed no such crash; Oclgrind 21.10 supports one
+ * thread only. docs/RUNTIMES.md has each runtime's facts.)
  */
 ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
                                                cl_event *barrier);
