@@ -82,7 +82,7 @@ ORDO_API int ordo_multi_ticket_fail(ordo_multi_ticket ticket, int status, const 
     return guarded([&] {
         MultiTicket &m = multi(ticket);
         require_failure_status(status);
-        m.fail_release(Failure::make(status, message != nullptr ? message : "failed"));
+        m.fail(Failure::make(status, message != nullptr ? message : "failed"));
         return ORDO_OK;
     });
 }
@@ -104,7 +104,7 @@ ORDO_API int ordo_multi_ticket_fail_one(ordo_multi_ticket ticket, size_t index, 
     return guarded([&] {
         Ticket &t = multi(ticket).ticket(index);
         require_failure_status(status);
-        t.fail_release(Failure::make(status, message != nullptr ? message : "failed"));
+        t.fail(Failure::make(status, message != nullptr ? message : "failed"));
         return ORDO_OK;
     });
 }

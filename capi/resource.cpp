@@ -149,14 +149,14 @@ ORDO_API int ordo_ticket_fail(ordo_ticket ticket, int status, const char *messag
         require_failure_status(status);
         if (t.released())
             throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
-        t.fail_release(Failure::make(status, message != nullptr ? message : "failed"));
+        t.fail(Failure::make(status, message != nullptr ? message : "failed"));
         return ORDO_OK;
     });
 }
 
 ORDO_API int ordo_ticket_cancel(ordo_ticket ticket) {
     return guarded([&] {
-        lookup<Ticket>(ticket, "ticket").cancel_place();
+        lookup<Ticket>(ticket, "ticket").cancel();
         return ORDO_OK;
     });
 }

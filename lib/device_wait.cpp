@@ -3,23 +3,23 @@
 #include "callback_scope.hpp"
 #include "error.hpp"
 #include "event_wait.hpp"
-#include "log.hpp"
 #include "quirks.hpp"
-#include "service.hpp"
 
-#include <atomic>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
 namespace ordo::detail {
-// Sets a user event from a future's outcome, and drops its reference (and
-// then lets go of the command kept for it).
+namespace {
+
+// The bridge of a device wait for events of another context: sets a user
+// event of the queue's context from the wait for those events, and drops
+// its reference.
 struct UserEventCompletion : Callback {
     cl_event user_event = nullptr;
-    cl_event keep = nullptr;
 };
+
+} // namespace
 
 cl_context queue_context(cl_command_queue queue) {
     if (queue == nullptr)
@@ -41,91 +41,18 @@ namespace {
 
 void finish_user_event(Callback *self, Future &f) noexcept {
     auto *c = static_cast<UserEventCompletion *>(self);
-    set_user_event(c->user_event,
-                   f.state() == Future::kDone ? CL_COMPLETE : failure_status_for_event(f), c->keep);
+    clSetUserEventStatus(c->user_event,
+                         f.state() == Future::kDone ? CL_COMPLETE : failure_status_for_event(f));
+    EventList::adopt(c->user_event); // dropped, never on a callback thread
     delete c;
 }
 
-// How long fail_user_event_after waits for the runtime to let go of an
-// event before it acts anyway (a runtime that keeps references of its own).
-constexpr int64_t kLetGoBoundNs = 2'000'000'000;
-
-cl_uint reference_count(cl_event e) noexcept {
-    cl_uint count = 0;
-    if (clGetEventInfo(e, CL_EVENT_REFERENCE_COUNT, sizeof count, &count, nullptr) != CL_SUCCESS)
-        return 0;
-    return count;
-}
-
-// fail_user_event_after's state. Once watched, only the service thread
-// touches it (refs_ aside).
-class LateFailure final : public Pollable {
-public:
-    LateFailure(EventList ahead, cl_event user_event, cl_int status, cl_event keep) noexcept
-        : ahead_(std::move(ahead)), user_event_(user_event), keep_(keep), status_(status),
-          give_up_(now_ns() + kLetGoBoundNs) {}
-
-    void retain() noexcept override { refs_.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept override {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
-    bool buried_and_quiet() const noexcept override { return true; }
-
-    // Sets the user event once ordo's reference to ahead is the last one
-    // (the runtime is done with it), or at the bound. Setting it fails keep
-    // on this thread, so keep_until_ended then suffices for keep.
-    bool poll() noexcept override {
-        bool late = now_ns() >= give_up_;
-        if (!late && reference_count(ahead_.data()[0]) > 1)
-            return true;
-        if (late)
-            log(ORDO_LOG_DEBUG, "the OpenCL runtime still holds a marker after %lld ms: going on",
-                static_cast<long long>(kLetGoBoundNs / 1'000'000));
-        settle_now();
-        return false;
-    }
-
-    void settle_now() noexcept {
-        set_user_event(user_event_, status_, keep_);
-        ahead_.clear(); // through the service thread if on a callback thread
-    }
-
-private:
-    ~LateFailure() = default;
-
-    std::atomic<uint32_t> refs_{1};
-    EventList ahead_;
-    cl_event user_event_;
-    cl_event keep_;
-    cl_int status_;
-    int64_t give_up_;
-};
-
 } // namespace
 
-void fail_user_event_after(EventList ahead, cl_event user_event, cl_int status,
-                           cl_event keep) noexcept {
-    auto *late = new (std::nothrow) LateFailure(std::move(ahead), user_event, status, keep);
-    if (late == nullptr) {
-        set_user_event(user_event, status, keep);
-        return;
-    }
-    Ref<LateFailure> owner = Ref<LateFailure>::adopt(late);
-    try {
-        Service::instance().watch(late);
-    } catch (...) {
-        late->settle_now(); // no service thread: the race is the lesser evil
-    }
-}
+namespace {
 
-void set_user_event(cl_event user_event, cl_int status, cl_event keep) noexcept {
-    clSetUserEventStatus(user_event, status);
-    EventList::adopt(user_event); // drops our reference, never on a callback thread
-    if (keep != nullptr)
-        keep_until_ended(keep);
-}
-
+// Takes over a reference to a command's event and drops it once the event
+// has ended.
 void keep_until_ended(cl_event event) noexcept {
     EventList ours = EventList::adopt(event);
     try {
@@ -134,6 +61,8 @@ void keep_until_ended(cl_event event) noexcept {
         // Without memory for the wait: released at once.
     }
 }
+
+} // namespace
 
 void keep_command(cl_event command, const Quirks &quirks) noexcept {
     if (quirks.frees_unheld_commands)

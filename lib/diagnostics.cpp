@@ -4,6 +4,7 @@
 #include "resource.hpp"
 #include "ticket.hpp"
 
+#include "thread_annotations.hpp"
 #include <algorithm>
 #include <atomic>
 #include <cinttypes>
@@ -30,10 +31,10 @@ struct TicketInfo {
 };
 
 struct Table {
-    std::mutex mutex;
-    std::unordered_set<Resource *> resources;         // guarded by mutex
-    std::unordered_map<Ticket *, TicketInfo> tickets; // guarded by mutex
-    uint64_t next_sequence = 0;                       // guarded by mutex
+    Mutex mutex;
+    std::unordered_set<Resource *> resources ORDO_GUARDED_BY(mutex);
+    std::unordered_map<Ticket *, TicketInfo> tickets ORDO_GUARDED_BY(mutex);
+    uint64_t next_sequence ORDO_GUARDED_BY(mutex) = 0;
 };
 
 // Immortal: tickets may be destroyed during static destruction.
@@ -50,8 +51,7 @@ bool enabled_from_environment() {
 std::atomic<bool> g_enabled{enabled_from_environment()};
 std::atomic<int64_t> g_wait_warning{0};
 
-// Requires table().mutex.
-TicketInfo &info_of(Ticket &ticket) {
+TicketInfo &info_of(Ticket &ticket) ORDO_REQUIRES(table().mutex) {
     auto [it, inserted] = table().tickets.try_emplace(&ticket);
     if (inserted) {
         it->second.resource = &ticket.resource();
@@ -110,7 +110,7 @@ void describe_ticket(std::string &out, Ticket &t, const TicketInfo &info, int64_
            (now - t.acquired_at()) / 1e6);
     Ref<Future> grant = t.grant_for_walk();
     bool granted = grant && grant->is_complete();
-    if (t.is_complete()) {
+    if (t.handed_on()) {
         out += "released, done";
     } else if (t.released()) {
         out += granted ? "released, completing" : "released early, waiting for its predecessor";
@@ -125,7 +125,7 @@ void describe_ticket(std::string &out, Ticket &t, const TicketInfo &info, int64_
     if (info.waiting_since != 0)
         append(out, "; host wait for %.1f ms on thread %ld", (now - info.waiting_since) / 1e6,
                info.waiting_thread);
-    if (granted && !t.is_complete()) {
+    if (granted && !t.handed_on()) {
         if (grant->state() == Future::kFailed) {
             append(out, "; predecessor failed: %s", grant->failure().message().c_str());
         } else {
@@ -141,9 +141,9 @@ struct Snapshot {
     std::vector<std::pair<Ref<Ticket>, TicketInfo>> tickets; // in registration order
 };
 
-// Requires table().mutex. Takes references; releasing them (which may run
+// Takes references; releasing them (which may run
 // destructors that take the mutex) is left to the caller, after unlocking.
-Snapshot snapshot(Resource &r) {
+Snapshot snapshot(Resource &r) ORDO_REQUIRES(table().mutex) {
     Snapshot snap;
     snap.resource = Ref<Resource>::adopt(&r);
     std::vector<std::pair<uint64_t, Ticket *>> order;
@@ -153,7 +153,7 @@ Snapshot snapshot(Resource &r) {
     std::sort(order.begin(), order.end());
     for (auto &[seq, t] : order) {
         (void)seq;
-        if (static_cast<Future *>(t)->try_retain())
+        if (t->try_retain())
             snap.tickets.emplace_back(Ref<Ticket>::adopt(t), table().tickets.at(t));
     }
     return snap;
@@ -165,7 +165,7 @@ void describe(std::string &out, const Snapshot &snap, int64_t now) {
            r.value());
     size_t shown = 0;
     for (const auto &[t, info] : snap.tickets) {
-        if (!t->is_complete()) {
+        if (!t->handed_on()) {
             describe_ticket(out, *t, info, now);
             ++shown;
         }
@@ -193,17 +193,17 @@ int64_t wait_warning() noexcept {
 }
 
 void register_resource(Resource *resource) {
-    std::lock_guard lock(table().mutex);
+    Lock lock(table().mutex);
     table().resources.insert(resource);
 }
 
 void unregister_resource(Resource *resource) noexcept {
-    std::lock_guard lock(table().mutex);
+    Lock lock(table().mutex);
     table().resources.erase(resource);
 }
 
 void register_ticket(Ticket &ticket) noexcept {
-    std::lock_guard lock(table().mutex);
+    Lock lock(table().mutex);
     try {
         info_of(ticket);
     } catch (...) {
@@ -212,17 +212,17 @@ void register_ticket(Ticket &ticket) noexcept {
 }
 
 void set_ticket_name(Ticket &ticket, std::string name) {
-    std::lock_guard lock(table().mutex);
+    Lock lock(table().mutex);
     info_of(ticket).name = std::move(name);
 }
 
 void forget_ticket_info(const Ticket *ticket) noexcept {
-    std::lock_guard lock(table().mutex);
+    Lock lock(table().mutex);
     table().tickets.erase(const_cast<Ticket *>(ticket));
 }
 
 HostWaitScope::HostWaitScope(Ticket &ticket) noexcept : ticket_(nullptr) {
-    std::lock_guard lock(table().mutex);
+    Lock lock(table().mutex);
     try {
         TicketInfo &info = info_of(ticket);
         info.waiting_since = coarse_now_ns();
@@ -235,7 +235,7 @@ HostWaitScope::HostWaitScope(Ticket &ticket) noexcept : ticket_(nullptr) {
 HostWaitScope::~HostWaitScope() {
     if (ticket_ == nullptr)
         return;
-    std::lock_guard lock(table().mutex);
+    Lock lock(table().mutex);
     auto it = table().tickets.find(ticket_);
     if (it != table().tickets.end())
         it->second.waiting_since = 0;
@@ -244,7 +244,7 @@ HostWaitScope::~HostWaitScope() {
 std::string dump(Resource *resource) {
     std::vector<Snapshot> snaps;
     {
-        std::lock_guard lock(table().mutex);
+        Lock lock(table().mutex);
         if (resource != nullptr) {
             resource->retain(); // the caller holds one: it cannot be in destruction
             snaps.push_back(snapshot(*resource));

@@ -1,8 +1,11 @@
-// Errors inside the core: one policy. Core functions throw ordo::Error (or
-// std::bad_alloc) for bad input and misuse before changing any state; the C
-// layer turns them into a status and a per-thread message. Outcomes of waits
-// (timeout, a failed predecessor) are not errors and are returned as status.
+// Errors inside the core: one policy. Core functions throw Error (carrying a
+// Failure) or std::bad_alloc for bad input and misuse before changing any
+// state; the C layer turns them into a status and a per-thread message.
+// Outcomes of waits (timeout, a failed predecessor) are not errors and are
+// returned as status.
 #pragma once
+
+#include "failure.hpp"
 
 #include <ordo/ordo.h>
 
@@ -12,20 +15,22 @@
 
 namespace ordo::detail {
 
+// A refused call: its Failure, thrown to the C layer's barrier.
 class Error : public std::exception {
 public:
+    // Allocates the failure without the test hook (an error must be
+    // reported as itself); throws std::bad_alloc if memory is out.
     Error(int status, std::string message, cl_int cl_status = 0)
-        : status_(status), cl_status_(cl_status), message_(std::move(message)) {}
+        : failure_(Ref<Failure>::adopt(new Failure(status, std::move(message), cl_status))) {}
 
-    int status() const noexcept { return status_; }
-    cl_int cl_status() const noexcept { return cl_status_; }
-    const std::string &message() const noexcept { return message_; }
-    const char *what() const noexcept override { return message_.c_str(); }
+    int status() const noexcept { return failure_->status(); }
+    cl_int cl_status() const noexcept { return failure_->cl_status(); }
+    const std::string &message() const noexcept { return failure_->message(); }
+    const Ref<Failure> &failure() const noexcept { return failure_; }
+    const char *what() const noexcept override { return failure_->message().c_str(); }
 
 private:
-    int status_;
-    cl_int cl_status_;
-    std::string message_;
+    Ref<Failure> failure_;
 };
 
 // The name of an OpenCL error code ("CL_INVALID_EVENT"), or "CL_<n>".

@@ -184,7 +184,7 @@ private:
         try {
             failure = Failure::make(status, message, cl_status);
         } catch (...) {
-            failure = out_of_memory_failure();
+            failure = Failure::out_of_memory();
         }
         fail(std::move(failure));
         f = flags_.fetch_or(kReleasePending, std::memory_order_acq_rel);
@@ -194,11 +194,6 @@ private:
             Service::instance().bury(this); // some runtimes never call back after a failure
         Service::instance().unwatch(this);
         return true;
-    }
-
-    static Ref<Failure> out_of_memory_failure() noexcept {
-        static Failure *oom = new Failure(ORDO_ERROR_OUT_OF_MEMORY, "out of memory");
-        return Ref<Failure>(oom);
     }
 
     EventList held_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "clock.hpp"
+#include "thread_annotations.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -19,15 +20,15 @@ void futex_wake_one(std::atomic<uint32_t> &word) noexcept;
 // A mutex in one word (Drepper's "Futexes are tricky", mutex 3): 0 free,
 // 1 locked, 2 locked with possible waiters. Uncontended lock and unlock are
 // one atomic read-modify-write each. Not recursive.
-class SmallMutex {
+class ORDO_CAPABILITY("mutex") SmallMutex {
 public:
-    void lock() noexcept {
+    void lock() noexcept ORDO_ACQUIRE() {
         uint32_t expected = 0;
         if (!word_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
                                            std::memory_order_relaxed)) [[unlikely]]
             lock_slow(expected);
     }
-    void unlock() noexcept {
+    void unlock() noexcept ORDO_RELEASE() {
         if (word_.exchange(0, std::memory_order_release) == 2) [[unlikely]]
             futex_wake_one(word_);
     }

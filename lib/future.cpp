@@ -30,11 +30,6 @@ Dispatch &dispatch() noexcept {
 
 } // namespace
 
-Ref<Failure> Failure::make(int status, std::string message, cl_int cl_status) {
-    maybe_fail_allocation();
-    return Ref<Failure>::adopt(new Failure(status, std::move(message), cl_status));
-}
-
 Ref<Future> Future::make_pending() {
     maybe_fail_allocation();
     return Ref<Future>::adopt(new Future);

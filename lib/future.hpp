@@ -16,6 +16,7 @@
 
 #include "clock.hpp"
 #include "event_list.hpp"
+#include "failure.hpp"
 #include "ref.hpp"
 
 #include <atomic>
@@ -23,29 +24,6 @@
 #include <string>
 
 namespace ordo::detail {
-
-// An immutable failure, shared by every future it travels through.
-class Failure {
-public:
-    Failure(int status, std::string message, cl_int cl_status = 0)
-        : status_(status), cl_status_(cl_status), message_(std::move(message)) {}
-    int status() const noexcept { return status_; }
-    cl_int cl_status() const noexcept { return cl_status_; }
-    const std::string &message() const noexcept { return message_; }
-
-    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
-    static Ref<Failure> make(int status, std::string message, cl_int cl_status = 0);
-
-private:
-    std::atomic<uint32_t> refs_{1};
-    int status_;
-    cl_int cl_status_;
-    std::string message_;
-};
 
 class Future;
 
@@ -62,31 +40,14 @@ struct Outcome {
     Ref<Failure> failure; // set: failed, events unused
 };
 
-class Future {
+class Future : public RefCounted<Future> {
 public:
     enum State : uint32_t { kPending = 0, kCompleting = 1, kDone = 2, kFailed = 3 };
 
     Future() noexcept = default;
-    Future(const Future &) = delete;
-    Future &operator=(const Future &) = delete;
 
     static Ref<Future> make_pending();
     static Ref<Future> make_done(EventList events = {});
-
-    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            destroy();
-    }
-    // Adds a reference unless the last one is already gone (diagnostics).
-    bool try_retain() noexcept {
-        uint32_t n = refs_.load(std::memory_order_relaxed);
-        while (n != 0)
-            if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
-                                            std::memory_order_relaxed))
-                return true;
-        return false;
-    }
 
     State state() const noexcept {
         return static_cast<State>(state_.load(std::memory_order_acquire) & kStateMask);
@@ -136,6 +97,8 @@ public:
     static void drain_deferred() noexcept;
 
 protected:
+    friend class RefCounted<Future>;
+    explicit Future(uint32_t initial_refs) noexcept : RefCounted(initial_refs) {}
     virtual ~Future();
     // Frees the object once the last reference is gone.
     virtual void destroy() noexcept { delete this; }
@@ -160,7 +123,6 @@ protected:
 
     EventList events_;     // DONE: the result; before completion: free for subclasses
     Ref<Failure> failure_; // FAILED: the failure; before completion: free for subclasses
-    std::atomic<uint32_t> refs_{1};
 
 private:
     static constexpr uint32_t kStateMask = 3;

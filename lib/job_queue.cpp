@@ -30,7 +30,7 @@ void JobQueue::on_job_done(Callback *self, Future &) noexcept {
     std::vector<Ref<Future>> ready;
     bool free_now;
     {
-        std::lock_guard lock(q.mutex_);
+        Lock lock(q.mutex_);
         e->fired = true;
         if (e->counted) {
             --q.backlog_;
@@ -71,7 +71,7 @@ int JobQueue::insert(Ref<Future> job, Deadline deadline, bool may_wait) {
     e->queue = Ref<JobQueue>(this);
     bool registered = false;
     int status = ORDO_OK;
-    std::unique_lock lock(mutex_);
+    UniqueLock lock(mutex_);
     try {
         for (;;) {
             if (e->fired || job->is_complete()) {
@@ -97,8 +97,9 @@ int JobQueue::insert(Ref<Future> job, Deadline deadline, bool may_wait) {
                 continue;
             }
             if (deadline == kNever) {
-                room_.wait(lock);
-            } else if (room_.wait_until(lock, to_steady(deadline)) == std::cv_status::timeout &&
+                room_.wait(lock.native());
+            } else if (room_.wait_until(lock.native(), to_steady(deadline)) ==
+                           std::cv_status::timeout &&
                        !e->fired && backlog_ >= max_pending_) {
                 status = ORDO_ERROR_TIMEOUT;
                 break;
@@ -132,7 +133,7 @@ int JobQueue::clean(Ref<Failure> *failure) {
     int status = ORDO_OK;
     std::vector<Ref<Future>> removed; // dropped outside the lock
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         while (!jobs_.empty() && jobs_.front()->is_complete()) {
             Ref<Future> job = std::move(jobs_.front());
             jobs_.pop_front();
@@ -150,7 +151,7 @@ int JobQueue::finish(size_t max_remaining, Deadline deadline, Ref<Failure> *fail
     for (;;) {
         Ref<Future> front;
         {
-            std::lock_guard lock(mutex_);
+            Lock lock(mutex_);
             if (jobs_.size() <= max_remaining)
                 return ORDO_OK;
             front = jobs_.front();
@@ -159,7 +160,7 @@ int JobQueue::finish(size_t max_remaining, Deadline deadline, Ref<Failure> *fail
         if (status == ORDO_ERROR_TIMEOUT)
             return status;
         {
-            std::lock_guard lock(mutex_);
+            Lock lock(mutex_);
             // Another thread may have removed it meanwhile.
             if (!jobs_.empty() && jobs_.front().get() == front.get())
                 jobs_.pop_front();
@@ -174,17 +175,17 @@ int JobQueue::finish(size_t max_remaining, Deadline deadline, Ref<Failure> *fail
 }
 
 size_t JobQueue::size() {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return jobs_.size();
 }
 
 size_t JobQueue::backlog() {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return backlog_;
 }
 
 bool JobQueue::contains(const Future *job) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     for (const auto &j : jobs_)
         if (j.get() == job)
             return true;
@@ -194,7 +195,7 @@ bool JobQueue::contains(const Future *job) {
 Ref<Future> JobQueue::backlog_at_most(size_t level) {
     Ref<Future> f = Future::make_pending();
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         if (backlog_ > level) {
             watchers_.push_back(Watcher{level, f});
             return f;
@@ -208,7 +209,7 @@ void JobQueue::abandon() {
     Ref<Failure> failure = Failure::make(ORDO_ERROR_ABANDONED, "the job queue was destroyed");
     std::vector<Watcher> abandoned;
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         abandoned.swap(watchers_);
     }
     for (auto &w : abandoned)

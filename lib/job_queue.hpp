@@ -1,4 +1,4 @@
-// JobQueue: a FIFO of futures that bounds the pending backlog (rule 11).
+// JobQueue: a FIFO of futures that bounds the pending backlog.
 //
 // The queue holds its own reference to each job's completion. Its length
 // counts every job not yet removed (clean/finish remove jobs from the front);
@@ -12,25 +12,19 @@
 
 #include "clock.hpp"
 #include "future.hpp"
+#include "thread_annotations.hpp"
 
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <vector>
 
 namespace ordo::detail {
 
-class JobQueue {
+class JobQueue final : public RefCounted<JobQueue> {
 public:
     // max_pending == 0: unbounded.
     static Ref<JobQueue> create(size_t max_pending);
-
-    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
 
     // Appends job, waiting while the backlog is at its bound. Returns ORDO_OK
     // or ORDO_ERROR_TIMEOUT (nothing added).
@@ -59,6 +53,7 @@ public:
     void abandon();
 
 private:
+    friend class RefCounted<JobQueue>;
     explicit JobQueue(size_t max_pending) : max_pending_(max_pending) {}
     ~JobQueue() = default;
 
@@ -70,13 +65,12 @@ private:
     int insert(Ref<Future> job, Deadline deadline, bool may_wait);
     static void on_job_done(Callback *self, Future &job) noexcept;
 
-    std::atomic<uint32_t> refs_{1};
     const size_t max_pending_;
-    std::mutex mutex_;
-    std::condition_variable room_;  // with mutex_: the backlog fell
-    std::deque<Ref<Future>> jobs_;  // guarded by mutex_
-    size_t backlog_ = 0;            // guarded by mutex_
-    std::vector<Watcher> watchers_; // guarded by mutex_
+    Mutex mutex_;
+    std::condition_variable room_; // with mutex_: the backlog fell
+    std::deque<Ref<Future>> jobs_ ORDO_GUARDED_BY(mutex_);
+    size_t backlog_ ORDO_GUARDED_BY(mutex_) = 0;
+    std::vector<Watcher> watchers_ ORDO_GUARDED_BY(mutex_);
 };
 
 } // namespace ordo::detail

@@ -1,5 +1,6 @@
 #include "log.hpp"
 
+#include "thread_annotations.hpp"
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
@@ -47,9 +48,9 @@ std::atomic<int> g_level{-1};
 std::once_flag g_level_once;
 
 // The hook pair changes rarely; one mutex guards it and is held only to copy it.
-std::mutex g_hook_mutex;
-ordo_log_fn g_hook = stderr_hook;
-void *g_hook_data = nullptr;
+Mutex g_hook_mutex;
+ordo_log_fn g_hook ORDO_GUARDED_BY(g_hook_mutex) = stderr_hook;
+void *g_hook_data ORDO_GUARDED_BY(g_hook_mutex) = nullptr;
 
 int current_level() noexcept {
     int level = g_level.load(std::memory_order_relaxed);
@@ -86,7 +87,7 @@ void log(int level, const char *format, ...) noexcept {
     ordo_log_fn hook;
     void *data;
     {
-        std::lock_guard lock(g_hook_mutex);
+        Lock lock(g_hook_mutex);
         hook = g_hook;
         data = g_hook_data;
     }
@@ -94,7 +95,7 @@ void log(int level, const char *format, ...) noexcept {
 }
 
 void set_log_callback(ordo_log_fn fn, void *user_data) noexcept {
-    std::lock_guard lock(g_hook_mutex);
+    Lock lock(g_hook_mutex);
     g_hook = fn != nullptr ? fn : stderr_hook;
     g_hook_data = fn != nullptr ? user_data : nullptr;
 }

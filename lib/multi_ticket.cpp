@@ -3,7 +3,9 @@
 #include "device_wait.hpp"
 #include "error.hpp"
 #include "event_wait.hpp"
+#include "holder_wait.hpp"
 
+#include "thread_annotations.hpp"
 #include <mutex>
 
 namespace ordo::detail {
@@ -26,25 +28,22 @@ Ticket &MultiTicket::ticket(size_t i) const {
     return *tickets_[i];
 }
 
-WaitResult MultiTicket::wait_grants(Deadline deadline) {
+WaitResult MultiTicket::wait_grant(Deadline deadline) {
     EventList merged;
     bool any = false;
     for (auto &t : tickets_) {
         if (t->released())
             continue;
         any = true;
-        WaitResult r = t->wait_grant(deadline);
-        if (r.status != ORDO_OK) {
-            if (r.status != ORDO_ERROR_TIMEOUT)
-                t->mark_seen(); // its failure is what the holder is handed
+        WaitResult r = t->wait_grant(deadline); // a failure: marked seen
+        if (r.status != ORDO_OK)
             return r;
-        }
         merged.append_copy(*r.events);
     }
     if (!any)
         throw Error(ORDO_ERROR_INVALID_STATE, "every ticket was already released");
     WaitResult result;
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     if (!have_union_) {
         union_ = std::move(merged);
         have_union_ = true;
@@ -59,46 +58,24 @@ void MultiTicket::mark_seen() noexcept {
             t->mark_seen();
 }
 
-WaitResult MultiTicket::wait(Deadline deadline) {
-    WaitResult result = wait_grants(deadline);
-    if (result.status == ORDO_OK)
-        mark_seen();
-    return result;
+// The wait for the union blocks as the first unreleased ticket's host wait.
+Ticket &MultiTicket::events_waiter() const noexcept {
+    for (auto &t : tickets_)
+        if (!t->released())
+            return *t;
+    return *tickets_.front(); // not reached: wait_grant found one unreleased
 }
 
-// As for a single ticket, the grants count as seen only once the holder is
-// handed their outcome; the wait for the union is made once and reused, and
-// blocks as the first unreleased ticket's host wait.
+WaitResult MultiTicket::wait(Deadline deadline) {
+    return wait_for_grant(*this, deadline);
+}
+
 WaitResult MultiTicket::wait_complete(Deadline deadline) {
-    WaitResult result = wait_grants(deadline);
-    if (result.status != ORDO_OK)
-        return result;
-    if (!result.events->empty()) {
-        Ticket *waiter = nullptr;
-        for (auto &t : tickets_)
-            if (waiter == nullptr && !t->released())
-                waiter = t.get();
-        waiter->wait_for_events(result, union_wait_, deadline);
-        if (result.status != ORDO_OK)
-            return result;
-    }
-    mark_seen();
-    return result;
+    return detail::wait_complete(*this, deadline);
 }
 
 WaitResult MultiTicket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier) {
-    cl_context context = queue_context(queue);
-    WaitResult result = wait_grants(deadline);
-    if (result.status != ORDO_OK)
-        return result;
-    if (result.events->empty()) {
-        if (barrier != nullptr)
-            *barrier = nullptr;
-    } else {
-        enqueue_barrier(queue, context, *result.events, barrier);
-    }
-    mark_seen(); // only now does the device wait for the events
-    return result;
+    return detail::enqueue_wait(*this, queue, deadline, barrier);
 }
 
 // A release runs successors' callbacks, which may destroy this object (the
@@ -123,7 +100,7 @@ void MultiTicket::ready(const EventList &events) {
     release(parts, outcomes, TraceKind::kRelease);
 }
 
-void MultiTicket::fail_release(const Ref<Failure> &failure) {
+void MultiTicket::fail(const Ref<Failure> &failure) {
     std::vector<Ref<Ticket>> parts = unreleased();
     std::vector<Outcome> outcomes(parts.size());
     for (auto &o : outcomes)

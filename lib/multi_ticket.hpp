@@ -32,21 +32,24 @@ public:
     // Releases every ticket not released yet with the same events.
     // Error(ORDO_ERROR_INVALID_STATE) if all were released already.
     void ready(const EventList &events);
-    void fail_release(const Ref<Failure> &failure);
+    void fail(const Ref<Failure> &failure);
+
+    // The Holder of holder_wait.hpp.
+    WaitResult wait_grant(Deadline deadline);
+    void mark_seen() noexcept;
+    Ticket &events_waiter() const noexcept;
+    std::atomic<Future *> &events_slot() noexcept { return union_wait_; }
 
 private:
-    // Waits for every grant without marking any seen.
-    WaitResult wait_grants(Deadline deadline);
-    void mark_seen() noexcept;
     // The tickets not released yet; Error(ORDO_ERROR_INVALID_STATE) if none.
     std::vector<Ref<Ticket>> unreleased() const;
     static void release(std::vector<Ref<Ticket>> &parts, std::vector<Outcome> &outcomes,
                         TraceKind kind);
 
     std::vector<Ref<Ticket>> tickets_;
-    SmallMutex mutex_; // guards union_ and have_union_
-    EventList union_;
-    bool have_union_ = false;
+    SmallMutex mutex_;
+    EventList union_ ORDO_GUARDED_BY(mutex_);
+    bool have_union_ ORDO_GUARDED_BY(mutex_) = false;
     std::atomic<Future *> union_wait_{nullptr}; // the wait for union_ (cached_events_wait)
 };
 

@@ -18,6 +18,7 @@
 
 #include "error.hpp"
 
+#include "thread_annotations.hpp"
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -136,11 +137,11 @@ private:
     };
 
     struct Global {
-        std::mutex mutex;
-        List free;                // guarded by mutex
-        uint32_t arena = 0;       // guarded by mutex: the arena being carved
-        uint32_t carved = 0;      // guarded by mutex: slots handed out from it
-        bool arena_ready = false; // guarded by mutex
+        Mutex mutex;
+        List free ORDO_GUARDED_BY(mutex);
+        uint32_t arena ORDO_GUARDED_BY(mutex) = 0;  // the arena being carved
+        uint32_t carved ORDO_GUARDED_BY(mutex) = 0; // slots handed out from it
+        bool arena_ready ORDO_GUARDED_BY(mutex) = false;
     };
     static Global &global() {
         static Global *g = new Global;
@@ -165,7 +166,7 @@ private:
             Cache &c = cache();
             c.dead = true;
             Global &g = global();
-            std::lock_guard lock(g.mutex);
+            Lock lock(g.mutex);
             while (c.list.head != nullptr)
                 g.free.push(c.list.pop());
         }
@@ -176,10 +177,9 @@ private:
         c.flusher = true;
     }
 
-    // Requires g.mutex. Moves up to n slots to out: free ones first (the
-    // oldest), then fresh ones. Throws std::bad_alloc if there are none and
-    // no arena can be made.
-    static void take_locked(Global &g, List &out, size_t n) {
+    // Moves up to n slots to out: free ones first (the oldest), then fresh
+    // ones. Throws std::bad_alloc if there are none and no arena can be made.
+    static void take_locked(Global &g, List &out, size_t n) ORDO_REQUIRES(g.mutex) {
         while (g.free.head != nullptr && out.count < n)
             out.push(g.free.pop());
         while (out.count < n) {
@@ -216,7 +216,7 @@ private:
         if (c.dead) [[unlikely]] {
             List one;
             Global &g = global();
-            std::lock_guard lock(g.mutex);
+            Lock lock(g.mutex);
             take_locked(g, one, 1);
             return one.pop();
         }
@@ -234,7 +234,7 @@ private:
         }
         {
             Global &g = global();
-            std::lock_guard lock(g.mutex);
+            Lock lock(g.mutex);
             take_locked(g, c.list, kThreadCache / 2); // amortises the lock
         }
         return c.list.pop();
@@ -251,14 +251,14 @@ private:
         }
         Global &g = global();
         if (c.dead) [[unlikely]] {
-            std::lock_guard lock(g.mutex);
+            Lock lock(g.mutex);
             g.free.push(slot);
             return;
         }
         c.list.push(slot);
         if (c.list.count > kThreadCache) {
             // The oldest half goes to the global list, which others reuse.
-            std::lock_guard lock(g.mutex);
+            Lock lock(g.mutex);
             while (c.list.count > kThreadCache / 2)
                 g.free.push(c.list.pop());
         }

@@ -1,5 +1,6 @@
 #include "quirks.hpp"
 
+#include "thread_annotations.hpp"
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -49,8 +50,8 @@ Quirks quirks_of_platform(cl_platform_id platform) noexcept {
 }
 
 struct DeviceCache {
-    std::mutex mutex;
-    std::vector<std::pair<cl_device_id, Quirks>> known; // guarded by mutex
+    Mutex mutex;
+    std::vector<std::pair<cl_device_id, Quirks>> known ORDO_GUARDED_BY(mutex);
 };
 
 // Immortal: asked from threads that may outlive static destruction.
@@ -64,7 +65,7 @@ DeviceCache &device_cache() noexcept {
 Quirks quirks_of_device(cl_device_id device) noexcept {
     DeviceCache &cache = device_cache();
     {
-        std::lock_guard lock(cache.mutex);
+        Lock lock(cache.mutex);
         for (auto &[d, q] : cache.known)
             if (d == device)
                 return q;
@@ -75,7 +76,7 @@ Quirks quirks_of_device(cl_device_id device) noexcept {
         CL_SUCCESS)
         return quirks_for("", "");
     Quirks q = quirks_of_platform(platform);
-    std::lock_guard lock(cache.mutex);
+    Lock lock(cache.mutex);
     if (cache.known.size() < 64) {
         try {
             cache.known.emplace_back(device, q);

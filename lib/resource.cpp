@@ -1,5 +1,7 @@
 #include "resource.hpp"
 
+#include "shared_group.hpp"
+
 #include "diagnostics.hpp"
 #include "error.hpp"
 #include "trace.hpp"
@@ -14,15 +16,6 @@ Resource::Resource(void *value, std::string name) : value_(value), name_(std::mo
     check_packable(first.get());
     register_resource(this);
     tail_.store(pack(first.detach(), false, 0), std::memory_order_relaxed);
-}
-
-bool Resource::try_retain() noexcept {
-    uint32_t n = refs_.load(std::memory_order_relaxed);
-    while (n != 0)
-        if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
-                                        std::memory_order_relaxed))
-            return true;
-    return false;
 }
 
 Resource::~Resource() {
@@ -54,8 +47,11 @@ Ref<Ticket> Resource::acquire(Mode mode) {
     return ticket;
 }
 
-std::vector<Ref<Ticket>> Resource::acquire_all(const std::vector<Resource *> &resources,
-                                               const std::vector<Mode> &modes) {
+// Takes a variable set of locks (in address order, so two calls never wait
+// for each other in a cycle): beyond what -Wthread-safety can follow.
+std::vector<Ref<Ticket>>
+Resource::acquire_all(const std::vector<Resource *> &resources,
+                      const std::vector<Mode> &modes) ORDO_NO_THREAD_SAFETY_ANALYSIS {
     std::vector<Resource *> order(resources);
     std::sort(order.begin(), order.end());
     if (std::adjacent_find(order.begin(), order.end()) != order.end())
@@ -73,7 +69,7 @@ std::vector<Ref<Ticket>> Resource::acquire_all(const std::vector<Resource *> &re
         // Places already taken are given up: their successors are granted as
         // if they had never been taken.
         for (auto &t : tickets) {
-            t->cancel_place();
+            t->cancel();
             t->drop_holder(false);
         }
         throw;
@@ -85,9 +81,10 @@ std::vector<Ref<Ticket>> Resource::acquire_all(const std::vector<Resource *> &re
 
 Ref<Ticket> Resource::acquire_exclusive() {
     auto ticket = Ref<Ticket>::adopt(Pool<Ticket>::create(*this, Mode::kExclusive));
-    check_packable(ticket.get());
-    ticket->retain(); // the tail's reference
-    uint64_t old = tail_.exchange(pack(ticket.get(), false, 0), std::memory_order_acq_rel);
+    Future *release = &ticket->release_future();
+    check_packable(release);
+    ticket->retain(); // the tail's reference (to the ticket's release future)
+    uint64_t old = tail_.exchange(pack(release, false, 0), std::memory_order_acq_rel);
     Future *previous = pointer_of(old);
     if (is_group(old)) {
         auto *group = static_cast<SharedGroup *>(previous);

@@ -19,17 +19,9 @@
 
 namespace ordo::detail {
 
-class Resource {
+class Resource final : public RefCounted<Resource> {
 public:
     static Ref<Resource> create(void *value, std::string name);
-
-    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
-            delete this;
-    }
-    // Adds a reference unless the last one is already gone (diagnostics).
-    bool try_retain() noexcept;
 
     // A new ticket; the returned reference is the holder's.
     Ref<Ticket> acquire(Mode mode = Mode::kExclusive);
@@ -47,6 +39,7 @@ public:
     const std::string &name() const noexcept { return name_; }
 
 private:
+    friend class RefCounted<Resource>;
     Resource(void *value, std::string name);
     ~Resource();
 
@@ -72,7 +65,6 @@ private:
     Ref<Ticket> acquire_exclusive();
     Ref<Ticket> acquire_shared();
 
-    std::atomic<uint32_t> refs_{1};
     SmallMutex multi_mutex_;     // serialises acquire_all calls that include this
     std::atomic<uint64_t> tail_; // owns one reference to the future it points at
     void *const value_;

@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 
+#include "thread_annotations.hpp"
 #include <mutex>
 
 namespace ordo::detail {
@@ -12,7 +13,7 @@ Ring::Ring(std::vector<Ref<Resource>> resources) : resources_(std::move(resource
 }
 
 Ref<Ticket> Ring::acquire(Mode mode, size_t *index) {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     size_t i = static_cast<size_t>(next_ % resources_.size());
     Ref<Ticket> ticket = resources_[i]->acquire(mode);
     ++next_; // only once the acquire succeeded

@@ -23,7 +23,7 @@ public:
 private:
     const std::vector<Ref<Resource>> resources_;
     SmallMutex mutex_;
-    uint64_t next_ = 0; // guarded by mutex_
+    uint64_t next_ ORDO_GUARDED_BY(mutex_) = 0;
 };
 
 } // namespace ordo::detail

@@ -58,7 +58,7 @@ void Service::unlink(Pollable *p) noexcept {
 void Service::defer_release(EventList events) noexcept {
     if (events.empty())
         return;
-    std::unique_lock lock(mutex_);
+    UniqueLock lock(mutex_);
     try {
         ensure_started();
         releases_.push_back(std::move(events));
@@ -76,7 +76,7 @@ void Service::watch(Pollable *p) {
     int64_t due = now_ns() + kFirstPollNs;
     bool earlier;
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         ensure_started();
         p->retain();
         p->watch_due_ = due;
@@ -92,7 +92,7 @@ void Service::watch(Pollable *p) {
 
 void Service::poll_soon(Pollable *p) noexcept {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         if (!p->watch_linked_)
             return;
         int64_t now = now_ns();
@@ -105,7 +105,7 @@ void Service::poll_soon(Pollable *p) noexcept {
 
 void Service::unwatch(Pollable *p) noexcept {
     {
-        std::lock_guard lock(mutex_);
+        Lock lock(mutex_);
         if (!p->watch_linked_)
             return;
         unlink(p);
@@ -114,7 +114,7 @@ void Service::unwatch(Pollable *p) noexcept {
 }
 
 void Service::bury(Pollable *p) noexcept {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     try {
         ensure_started();
         graveyard_.push_back(p);
@@ -126,21 +126,21 @@ void Service::bury(Pollable *p) noexcept {
 }
 
 bool Service::flush_releases(int64_t deadline) noexcept {
-    std::unique_lock lock(mutex_);
+    UniqueLock lock(mutex_);
     uint64_t target = releases_requested_;
     while (releases_done_ < target) {
         if (now_ns() >= deadline)
             return false;
         if (deadline == INT64_MAX)
-            drained_.wait(lock);
+            drained_.wait(lock.native());
         else // an absolute time: no arithmetic that could overflow
-            drained_.wait_until(lock, to_steady(deadline));
+            drained_.wait_until(lock.native(), to_steady(deadline));
     }
     return true;
 }
 
 size_t Service::watched_count() noexcept {
-    std::lock_guard lock(mutex_);
+    Lock lock(mutex_);
     return num_watched_ + graveyard_.size();
 }
 
@@ -149,15 +149,15 @@ void Service::run() noexcept {
     std::vector<Pollable *> due;   // each holds a reference taken for the poll
     std::vector<Pollable *> quiet; // each holds the graveyard's reference
     int64_t next_sweep = now_ns() + kGraveyardSweepNs;
-    std::unique_lock lock(mutex_);
+    UniqueLock lock(mutex_);
     for (;;) {
         int64_t now = now_ns();
         if (releases_.empty() && next_due_ > now) {
             int64_t until = std::min(next_due_, graveyard_.empty() ? INT64_MAX : next_sweep);
             if (until == INT64_MAX)
-                wake_.wait(lock);
+                wake_.wait(lock.native());
             else if (until > now)
-                wake_.wait_for(lock, std::chrono::nanoseconds(until - now));
+                wake_.wait_for(lock.native(), std::chrono::nanoseconds(until - now));
             now = now_ns();
         }
         releases.swap(releases_);

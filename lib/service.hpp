@@ -13,6 +13,8 @@
 
 #include "event_list.hpp"
 
+#include "thread_annotations.hpp"
+
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -77,22 +79,22 @@ public:
 
 private:
     Service() = default;
-    void ensure_started();             // requires mutex_
-    void link(Pollable *p) noexcept;   // requires mutex_
-    void unlink(Pollable *p) noexcept; // requires mutex_
+    void ensure_started() ORDO_REQUIRES(mutex_);
+    void link(Pollable *p) noexcept ORDO_REQUIRES(mutex_);
+    void unlink(Pollable *p) noexcept ORDO_REQUIRES(mutex_);
     void run() noexcept;
 
-    std::mutex mutex_;
-    std::condition_variable wake_;      // with mutex_
-    std::condition_variable drained_;   // with mutex_
-    std::vector<EventList> releases_;   // guarded by mutex_
-    Pollable *watched_ = nullptr;       // guarded by mutex_; each holds a reference
-    size_t num_watched_ = 0;            // guarded by mutex_
-    std::vector<Pollable *> graveyard_; // guarded by mutex_; each holds a reference
-    uint64_t releases_requested_ = 0;   // guarded by mutex_
-    uint64_t releases_done_ = 0;        // guarded by mutex_
-    int64_t next_due_ = INT64_MAX;      // guarded by mutex_
-    bool started_ = false;              // guarded by mutex_
+    Mutex mutex_;
+    std::condition_variable wake_;    // with mutex_
+    std::condition_variable drained_; // with mutex_
+    std::vector<EventList> releases_ ORDO_GUARDED_BY(mutex_);
+    Pollable *watched_ ORDO_GUARDED_BY(mutex_) = nullptr; // each holds a reference
+    size_t num_watched_ ORDO_GUARDED_BY(mutex_) = 0;
+    std::vector<Pollable *> graveyard_ ORDO_GUARDED_BY(mutex_); // each holds a reference
+    uint64_t releases_requested_ ORDO_GUARDED_BY(mutex_) = 0;
+    uint64_t releases_done_ ORDO_GUARDED_BY(mutex_) = 0;
+    int64_t next_due_ ORDO_GUARDED_BY(mutex_) = INT64_MAX;
+    bool started_ ORDO_GUARDED_BY(mutex_) = false;
 };
 
 } // namespace ordo::detail

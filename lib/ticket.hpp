@@ -1,35 +1,42 @@
-// Ticket: a place in a resource's queue, and the future of its own release.
+// Ticket: a place in a resource's queue.
 //
-// A ticket is granted when its *grant* future completes: for an exclusive
-// ticket, the release of the ticket before it (or of the shared group before
-// it); for a shared ticket, whatever came before its group. Releasing a
-// ticket completes its own future, which is the next ticket's grant; for a
-// shared ticket the release goes to its group, which completes once it is
-// closed (an exclusive ticket came after it) and every member has released.
+// A ticket is *granted* when its grant completes (grant_: the release future
+// of the ticket before it, or of the shared group before it; a shared
+// ticket's grant is whatever came before its group). It is *released* once,
+// by ready, fail, cancel or its holder's drop, and the release is *handed
+// on* when both have happened (hand_on): at once if the ticket was granted
+// first, or when the grant comes (on_granted) for a release before the
+// grant. Handing on completes the ticket's release future (release_), the
+// grant of the ticket after it; a shared ticket hands its release to its
+// group (shared_group.hpp) instead, and the group's release future is the
+// grant of the ticket after the group.
 //
-// Flags (atomic, acq_rel): kReleased is set once by the one release (ready,
-// fail, cancel, or the holder's drop); kSeen once the holder was handed the
-// grant's outcome (a wait returned it, a grant future delivered it, a device
-// wait made the device wait for it);
-// kHolderGone when the holder's handle is destroyed; kResolved once the
-// release has completed. The grant reference is dropped by whichever of
-// "holder gone" and "resolved" comes second, so a chain of tickets keeps
-// alive only the tickets that are still held or still pending. kShared is
-// the mode (set at construction); kSeenAtRelease is written by the releasing
-// thread before it chains on the grant; kHasInfo says the diagnostics side
-// table has an entry for this ticket (a name, a wait in progress).
+// What a release hands on depends on whether the holder had *seen* its
+// grant (ordo.h, "Seeing a grant"): a holder that had not forwards the
+// grant's events together with its own, or the grant's failure.
 //
-// link_mutex_ guards the grant reference against diagnostics walking the
-// queue from the tail while it is dropped; the holder's own accesses need no
-// lock because the reference cannot be dropped while the holder is there.
+// Flags (atomic, acq_rel): kReleased is set once by the one release; kSeen
+// once the holder was handed the grant's outcome; kSeenAtRelease is written
+// by the releasing thread before it waits for the grant; kHolderGone when
+// the holder's handle is destroyed; kHandedOn once the release was handed on.
+// The grant reference is dropped by whichever of "holder gone" and "handed
+// on" comes second, so a chain of tickets keeps alive only the tickets still
+// held or pending. kShared is the mode (set at construction); kHasInfo says
+// the diagnostics side table has an entry for this ticket.
+//
+// link_mutex_ guards dropping the grant reference against diagnostics
+// walking the queue; the holder's own accesses need no lock because the
+// reference cannot be dropped while the holder is there.
 #pragma once
 
 #include "futex.hpp"
 #include "future.hpp"
 #include "ref.hpp"
+#include "thread_annotations.hpp"
 #include "trace.hpp"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace ordo::detail {
@@ -46,12 +53,46 @@ struct WaitResult {
     Ref<Failure> failure;              // a failure status: its details
 };
 
-// The Callback base is the node a release before grant registers on the grant.
-class Ticket final : public Future, private Callback {
+// The Callback base is the node a release before the grant registers on it.
+class Ticket final : private Callback {
 public:
+    // The future of a ticket's release, inside the ticket: its references
+    // are the ticket's (the ticket lives until the last is dropped), and
+    // nothing but the ticket's one release completes it.
+    class Release final : public Future {
+    public:
+        bool cancel() noexcept override { return false; }
+
+    private:
+        friend class Ticket;
+        void destroy() noexcept override;
+        // Until the release is handed on, the payload holds what is released.
+        void hold(Outcome outcome) noexcept {
+            events_ = std::move(outcome.events);
+            failure_ = std::move(outcome.failure);
+        }
+        Outcome take() noexcept {
+            Outcome o;
+            o.events = std::move(events_);
+            o.failure = std::move(failure_);
+            return o;
+        }
+        void hand_on(Outcome outcome) noexcept { finish_owned(std::move(outcome)); }
+    };
+
     // Used by Resource::acquire; the caller owns the holder's reference.
     Ticket(Resource &resource, Mode mode) noexcept;
-    ~Ticket() override;
+    ~Ticket();
+    Ticket(const Ticket &) = delete;
+    Ticket &operator=(const Ticket &) = delete;
+
+    void retain() const noexcept { release_.retain(); }
+    void release() const noexcept { release_.release(); }
+    bool try_retain() const noexcept { return release_.try_retain(); }
+
+    // The grant of the ticket after this one (an exclusive ticket's).
+    Future &release_future() noexcept { return release_; }
+    static Ticket &of(Release &r) noexcept;
 
     Resource &resource() const noexcept { return *resource_; }
     Mode mode() const noexcept {
@@ -64,8 +105,9 @@ public:
     // while the holder's handle lives), the predecessor's failure, or
     // ORDO_ERROR_TIMEOUT. Throws Error(ORDO_ERROR_INVALID_STATE) after release.
     WaitResult wait(Deadline deadline);
-    // wait() without marking the grant seen: for callers (a multi-ticket)
-    // that hand the outcome over only once more has gone well.
+    // wait() without marking a grant that came seen (a failure is): for
+    // callers that hand the outcome over only once more has gone well
+    // (holder_wait.hpp, a multi-ticket).
     WaitResult wait_grant(Deadline deadline);
     // The holder has been handed the grant's outcome: a release no longer
     // forwards the predecessor's events.
@@ -77,28 +119,29 @@ public:
     // this ticket's host wait (diagnostics, warning, trace). On failure or
     // timeout sets result's status (and failure).
     void wait_for_events(WaitResult &result, std::atomic<Future *> &slot, Deadline deadline);
+    // The Holder of holder_wait.hpp.
+    Ticket &events_waiter() noexcept { return *this; }
+    std::atomic<Future *> &events_slot();
     // Waits for the grant, then enqueues a barrier on queue for its events;
     // *barrier (if given) receives a new reference, or nullptr if nothing
     // was enqueued.
     WaitResult enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier);
-    // Deferred device wait: enqueues at once, without waiting for the grant,
-    // a barrier behind a user event of the queue's context that the library
-    // completes once the grant is done and its events are complete (or fails
-    // if the grant or an event fails). *barrier receives a new reference.
+    // Deferred device wait (deferred_wait.hpp); counts as seeing the grant.
     void enqueue_wait_deferred(cl_command_queue queue, cl_event *barrier);
-    // A new future mirroring the grant; cancelling it cancels this ticket.
+    // A new future mirroring the grant (grant_future.hpp).
     Ref<Future> grant_future();
 
     // Releases. Each throws Error(ORDO_ERROR_INVALID_STATE), changing
     // nothing, if the ticket was already released.
     void ready(EventList events);
-    void fail_release(Ref<Failure> failure);
-    void cancel_place();
+    void fail(Ref<Failure> failure);
+    void cancel(); // gives the place up: released with no events
     // A release in two steps, for a caller that releases several tickets
     // together (a multi-ticket): claim_release() takes the release (throwing
     // Error(ORDO_ERROR_INVALID_STATE) if the ticket was released already)
-    // and records what is released; complete_release() hands it on, running
-    // successors' callbacks, which may destroy this ticket's holder.
+    // and records what is released; complete_release() hands it on when the
+    // ticket is granted, running successors' callbacks, which may destroy
+    // the holder.
     void claim_release(Outcome outcome, TraceKind kind);
     void complete_release() noexcept;
     // The holder's handle is gone. An unreleased ticket is released with no
@@ -106,6 +149,8 @@ public:
     void drop_holder(bool warn) noexcept;
 
     bool released() const noexcept { return flags_.load(std::memory_order_acquire) & kReleased; }
+    // Released, and the release handed on to the ticket after this one.
+    bool handed_on() const noexcept { return flags_.load(std::memory_order_acquire) & kHandedOn; }
     bool holder_gone() const noexcept {
         return flags_.load(std::memory_order_acquire) & kHolderGone;
     }
@@ -114,69 +159,31 @@ public:
     Ref<Future> grant_for_walk() const noexcept;
     // Diagnostics side table (lib/diagnostics.cpp).
     void mark_has_info() noexcept { flags_.fetch_or(kHasInfo, std::memory_order_acq_rel); }
-    // A ticket's own release cannot be cancelled by its successors.
-    bool cancel() noexcept override { return false; }
 
 private:
     friend class Resource;
-    static constexpr uint32_t kReleased = 1, kSeen = 2, kHolderGone = 4, kResolved = 8,
+    static constexpr uint32_t kReleased = 1, kSeen = 2, kHolderGone = 4, kHandedOn = 8,
                               kShared = 16, kSeenAtRelease = 32, kHasInfo = 64;
 
-    void destroy() noexcept override;
     Future &grant() const;
     int blocking_wait(Future &f, Deadline deadline);
     void release_with(Outcome outcome, TraceKind kind);
-    void resolve(Future &grant, bool seen) noexcept;
+    // The ticket is granted and released: hands on what the release says,
+    // completing the release future (or the group's part). Its callbacks may
+    // destroy this ticket: nothing of it is touched afterwards.
+    void hand_on(Future &grant, bool seen) noexcept;
+    // A ticket released before its grant is granted: the moment it happens.
+    static void on_granted(Callback *self, Future &grant) noexcept;
     void drop_grant() noexcept;
-    static void on_grant(Callback *self, Future &grant) noexcept;
 
+    mutable Release release_; // first: the ticket's references
     std::atomic<uint32_t> flags_;
-    mutable SmallMutex link_mutex_; // guards dropping grant_ against diagnostics
+    mutable SmallMutex link_mutex_;
     int64_t acquired_at_;
     Ref<Resource> resource_;       // held while the holder is: the resource's tail
                                    // points back at its last ticket
-    Ref<Future> grant_;            // set once at acquire; dropped as described above
-    SharedGroup *group_ = nullptr; // shared tickets: one reference, set at acquire
-};
-
-// The shared tickets between two exclusive ones. Reference counting: the
-// group starts with kBias + 1 references; the join count kept beside the
-// pointer in the resource's tail word counts the members' references, which
-// are moved into the group's own count (minus kBias) when the group leaves
-// the tail. Members may drop theirs before that without reaching zero.
-class SharedGroup final : public Future {
-public:
-    static constexpr uint32_t kBias = 1u << 30;
-
-    SharedGroup() noexcept { refs_.store(kBias + 1, std::memory_order_relaxed); }
-    // Frees a group that was never published.
-    static void discard(SharedGroup *unused) noexcept;
-
-    // Set before the group is published; owned (one reference) from then on.
-    Future *pred = nullptr;
-
-    // A member released (after the group's grant).
-    void member_done(Outcome outcome) noexcept;
-    // No member can join any more; joins members joined in all.
-    void close(uint32_t joins) noexcept;
-    // The group left the tail with this many joins: move their references.
-    void settle_joins(uint32_t joins) noexcept {
-        refs_.fetch_add(joins - kBias, std::memory_order_relaxed);
-    }
-    bool cancel() noexcept override { return false; }
-
-private:
-    ~SharedGroup() override;
-    void check(uint64_t counts) noexcept;
-
-    static constexpr uint64_t kClosed = uint64_t{1} << 63;
-    static constexpr int kExpectedShift = 32;
-
-    // [63] closed, [62..32] members expected, [31..0] members released.
-    std::atomic<uint64_t> counts_{0};
-    SmallMutex merging_; // guards accumulated_ and failed_
-    EventList accumulated_;
-    Ref<Failure> failed_;
+    Ref<Future> grant_;            // set at acquire; dropped under link_mutex_ (see above)
+    SharedGroup *group_ = nullptr; // shared tickets: one reference
 };
 
 } // namespace ordo::detail

@@ -5,6 +5,7 @@
 #include "resource.hpp"
 #include "ticket.hpp"
 
+#include "thread_annotations.hpp"
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -36,8 +37,8 @@ struct Record {
     std::atomic<uint64_t> name[3]; // the resource's name, truncated to 23 characters
 };
 
-struct Ring {
-    explicit Ring(size_t n) : records(n), capacity(n) {}
+struct TraceRing {
+    explicit TraceRing(size_t n) : records(n), capacity(n) {}
     std::vector<Record> records;
     size_t capacity;
     std::atomic<uint64_t> head{0};
@@ -48,10 +49,10 @@ struct Ring {
 // with the ring (seq_cst, like trace_start's exchange of g_ring and its load
 // of g_writers): once trace_start has swapped the ring and then seen no
 // writer, no writer can be using the old ring, which is freed.
-std::mutex g_mutex;
-std::atomic<Ring *> g_ring{nullptr};
+Mutex g_mutex;
+std::atomic<TraceRing *> g_ring{nullptr};
 std::atomic<int> g_writers{0};
-int64_t g_origin = 0; // guarded by g_mutex
+int64_t g_origin ORDO_GUARDED_BY(g_mutex) = 0;
 
 uint32_t thread_id() noexcept {
     thread_local uint32_t id = static_cast<uint32_t>(syscall(SYS_gettid));
@@ -102,11 +103,11 @@ void trace_start(size_t capacity) {
         throw Error(ORDO_ERROR_INVALID_ARGUMENT,
                     "capacity " + std::to_string(capacity) + " is more than the " +
                         std::to_string(kMaxTraceRecords) + " records a trace can hold");
-    std::lock_guard lock(g_mutex);
-    auto ring = std::make_unique<Ring>(capacity == 0 ? 1 : capacity);
+    Lock lock(g_mutex);
+    auto ring = std::make_unique<TraceRing>(capacity == 0 ? 1 : capacity);
     g_tracing.store(false, std::memory_order_seq_cst);
     g_origin = now_ns();
-    Ring *old = g_ring.exchange(ring.release(), std::memory_order_seq_cst);
+    TraceRing *old = g_ring.exchange(ring.release(), std::memory_order_seq_cst);
     while (g_writers.load(std::memory_order_seq_cst) != 0)
         sched_yield();
     delete old;
@@ -119,7 +120,7 @@ void trace_stop() noexcept {
 
 void trace(TraceKind kind, const Ticket &ticket, const std::string *resource_name) noexcept {
     g_writers.fetch_add(1, std::memory_order_seq_cst);
-    Ring *ring = g_ring.load(std::memory_order_seq_cst);
+    TraceRing *ring = g_ring.load(std::memory_order_seq_cst);
     if (ring == nullptr || !tracing()) {
         g_writers.fetch_sub(1, std::memory_order_release);
         return;
@@ -146,9 +147,9 @@ void trace(TraceKind kind, const Ticket &ticket, const std::string *resource_nam
 }
 
 std::string trace_json() {
-    std::lock_guard lock(g_mutex);
+    Lock lock(g_mutex);
     std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
-    Ring *ring = g_ring.load(std::memory_order_acquire);
+    TraceRing *ring = g_ring.load(std::memory_order_acquire);
     bool first = true;
     // Each ticket's resource name, from its latest acquire record (a slot
     // reused for a new ticket gets a new acquire first).
