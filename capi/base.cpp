@@ -76,19 +76,19 @@ ORDO_API ordo_deadline ordo_deadline_after(int64_t timeout_ns) {
     return ordo::detail::deadline_after(timeout_ns);
 }
 
-ORDO_API int ordo_flush_releases(ordo_deadline deadline) {
+ORDO_API int ordo_events_flush_releases(ordo_deadline deadline) {
     if (!ordo::detail::Service::instance().flush_releases(deadline))
         return set_last_error(ORDO_ERROR_TIMEOUT,
                               "event references were still being released at the deadline");
     return ORDO_OK;
 }
 
-ORDO_API int ordo_set_log_callback(ordo_log_fn fn, void *user_data) {
+ORDO_API int ordo_log_set_callback(ordo_log_fn fn, void *user_data) {
     ordo::detail::set_log_callback(fn, user_data);
     return ORDO_OK;
 }
 
-ORDO_API int ordo_set_log_level(int level) {
+ORDO_API int ordo_log_set_level(int level) {
     if (!ordo::detail::valid_log_level(level))
         return set_last_error(ORDO_ERROR_INVALID_ARGUMENT,
                               "level " + std::to_string(level) + " is not an ordo_log_level");
@@ -96,7 +96,7 @@ ORDO_API int ordo_set_log_level(int level) {
     return ORDO_OK;
 }
 
-ORDO_API int ordo_log_level_get(void) {
+ORDO_API int ordo_log_get_level(void) {
     return ordo::detail::log_level();
 }
 

@@ -17,7 +17,8 @@ ORDO_API int ordo_diagnostics_enable(int enable) {
     return ORDO_OK;
 }
 
-ORDO_API int ordo_dump(ordo_resource resource, char *buffer, size_t capacity, size_t *length) {
+ORDO_API int ordo_diagnostics_dump(ordo_resource resource, char *buffer, size_t capacity,
+                                   size_t *length) {
     return guarded([&] {
         Resource *r = nullptr;
         if (resource != nullptr)
@@ -36,7 +37,7 @@ ORDO_API int ordo_dump(ordo_resource resource, char *buffer, size_t capacity, si
     });
 }
 
-ORDO_API int ordo_set_wait_warning(int64_t threshold_ns) {
+ORDO_API int ordo_diagnostics_set_wait_warning(int64_t threshold_ns) {
     if (threshold_ns < 0)
         return set_last_error(ORDO_ERROR_INVALID_ARGUMENT, "threshold_ns is negative");
     set_wait_warning(threshold_ns);

@@ -110,11 +110,7 @@ ORDO_API int ordo_future_clone(ordo_future future, ordo_future *out) {
 }
 
 ORDO_API int ordo_future_destroy(ordo_future future) {
-    return guarded([&] {
-        if (FutureHandle *h = retire<FutureHandle>(future, "future"))
-            Pool<FutureHandle>::destroy(h);
-        return ORDO_OK;
-    });
+    return guarded([&] { return destroy_handle<FutureHandle>(future, "future"); });
 }
 
 ORDO_API int ordo_promise_create(ordo_promise *out) {
@@ -153,10 +149,10 @@ ORDO_API int ordo_promise_complete(ordo_promise promise, const cl_event *events,
 ORDO_API int ordo_promise_fail(ordo_promise promise, int status, const char *message) {
     return guarded([&] {
         PromiseHandle &p = lookup<PromiseHandle>(promise, "promise");
-        require_failure_status(status);
+        Ref<Failure> failure = failure_of(status, message);
         if (p.future->is_complete())
             throw Error(ORDO_ERROR_INVALID_STATE, "the promise was already completed");
-        if (!p.future->fail(Failure::make(status, message != nullptr ? message : "failed")))
+        if (!p.future->fail(std::move(failure)))
             throw Error(ORDO_ERROR_INVALID_STATE, "the promise was already completed");
         return ORDO_OK;
     });
@@ -182,7 +178,7 @@ ORDO_API int ordo_promise_destroy(ordo_promise promise) {
     });
 }
 
-ORDO_API int ordo_wait_events_async(const cl_event *events, size_t num_events, ordo_future *out) {
+ORDO_API int ordo_events_wait_async(const cl_event *events, size_t num_events, ordo_future *out) {
     return guarded([&] {
         require_events(events, num_events);
         require(out, "out");

@@ -15,6 +15,7 @@
 
 #include <new>
 #include <string>
+#include <vector>
 
 namespace ordo::capi {
 
@@ -80,13 +81,17 @@ inline constexpr int kGenerationShift = 32;
 static_assert(sizeof(void *) == sizeof(uint64_t), "handles are 64-bit values");
 } // namespace handle_bits
 
-inline Mode mode_of(int mode) {
-    if (mode == ORDO_EXCLUSIVE)
+// A C enum may hold any int: the value is checked.
+inline Mode mode_of(ordo_mode mode) {
+    switch (static_cast<int>(mode)) {
+    case ORDO_EXCLUSIVE:
         return Mode::kExclusive;
-    if (mode == ORDO_SHARED)
+    case ORDO_SHARED:
         return Mode::kShared;
-    throw Error(ORDO_ERROR_INVALID_ARGUMENT,
-                "mode " + std::to_string(mode) + " is neither ORDO_EXCLUSIVE nor ORDO_SHARED");
+    default:
+        throw Error(ORDO_ERROR_INVALID_ARGUMENT, "mode " + std::to_string(static_cast<int>(mode)) +
+                                                     " is neither ORDO_EXCLUSIVE nor ORDO_SHARED");
+    }
 }
 
 // Stores the message for ordo_last_error_message() and returns status.
@@ -155,6 +160,14 @@ T *retire(H *handle, const char *argument) {
     return Pool<T>::object_of(&slot);
 }
 
+// An ordo_*_destroy: retires the handle (NULL accepted) and frees its slot.
+template <class T, class H>
+int destroy_handle(H *handle, const char *argument) {
+    if (T *object = retire<T>(handle, argument))
+        Pool<T>::destroy(object);
+    return ORDO_OK;
+}
+
 template <class T>
 void require(T *pointer, const char *argument) {
     if (pointer == nullptr)
@@ -166,6 +179,11 @@ inline void require_events(const cl_event *events, size_t num_events) {
         throw Error(ORDO_ERROR_INVALID_ARGUMENT,
                     "events is NULL but num_events is " + std::to_string(num_events));
 }
+
+// The resources behind resources[0..n), n >= 1 (ordo_resource_acquire_many,
+// ordo_ring_create); `empty` says why n == 0 is refused.
+std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n,
+                                        const char *empty);
 
 // A failure's status: negative, and not one of the statuses by which a wait
 // answers about the call itself (a successor could not tell them apart).
@@ -185,6 +203,12 @@ inline void require_failure_status(int status) {
     default:
         return;
     }
+}
+
+// What a fail call releases with: the status checked, NULL read as "failed".
+inline Ref<Failure> failure_of(int status, const char *message) {
+    require_failure_status(status);
+    return Failure::make(status, message != nullptr ? message : "failed");
 }
 
 // A failure outcome reported through a status: its message becomes the

@@ -7,6 +7,20 @@ namespace ordo::capi {
 
 ordo_future new_future_handle(Ref<Future> future);
 
+std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n,
+                                        const char *empty) {
+    if (n == 0)
+        throw Error(ORDO_ERROR_INVALID_ARGUMENT, std::string("n is 0: ") + empty);
+    require(resources, "resources");
+    std::vector<Ref<Resource>> list;
+    list.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        std::string name = "resources[" + std::to_string(i) + "]";
+        list.push_back(lookup<ResourceHandle>(resources[i], name.c_str()).resource);
+    }
+    return list;
+}
+
 } // namespace ordo::capi
 
 using namespace ordo::capi;
@@ -51,11 +65,7 @@ ORDO_API int ordo_resource_acquire_shared(ordo_resource resource, ordo_ticket *o
 }
 
 ORDO_API int ordo_resource_destroy(ordo_resource resource) {
-    return guarded([&] {
-        if (ResourceHandle *h = retire<ResourceHandle>(resource, "resource"))
-            Pool<ResourceHandle>::destroy(h);
-        return ORDO_OK;
-    });
+    return guarded([&] { return destroy_handle<ResourceHandle>(resource, "resource"); });
 }
 
 ORDO_API int ordo_ticket_value(ordo_ticket ticket, void **value) {
@@ -146,10 +156,10 @@ ORDO_API int ordo_ticket_ready(ordo_ticket ticket, const cl_event *events, size_
 ORDO_API int ordo_ticket_fail(ordo_ticket ticket, int status, const char *message) {
     return guarded([&] {
         Ticket &t = lookup<Ticket>(ticket, "ticket");
-        require_failure_status(status);
+        Ref<Failure> failure = failure_of(status, message);
         if (t.released())
             throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
-        t.fail(Failure::make(status, message != nullptr ? message : "failed"));
+        t.fail(std::move(failure));
         return ORDO_OK;
     });
 }

@@ -20,7 +20,7 @@ int main() {
     std::vector<cl::Event> reads(6);
     for (int k = 0; k < 6; ++k) {
         size_t index = 0;
-        ordo::Ticket ticket = ring.acquire(&index);
+        ordo::Ticket ticket = ring.acquire(ordo::Mode::exclusive, &index);
         cl::Buffer &buffer = *static_cast<cl::Buffer *>(ticket.value());
         std::fill(host[k].begin(), host[k].end(), float(k));
         ticket.enqueue_wait(queue); // device-side: after the previous user of this buffer

@@ -9,7 +9,7 @@
 // thread blocks on the device, and no coroutine is resumed on an OpenCL
 // runtime thread.
 #define CL_HPP_ENABLE_EXCEPTIONS
-#include <ordo/ordo.hpp>
+#include <ordo/coro.hpp>
 
 #include <cstdio>
 #include <vector>
@@ -48,11 +48,11 @@ ordo::Task chunk(Pipeline &p, int i, ordo::Executor ex, float &result) {
     ordo::Ticket staging = p.staging_resource.acquire();
     ordo::Ticket device = p.device_resource.acquire();
 
-    co_await staging.completed(ex); // the last upload from it has finished
+    co_await ordo::completed(staging, ex); // the last upload from it has finished
     std::fill(p.staging.begin(), p.staging.end(), float(10 * i));
 
-    co_await device.granted(ex);   // the previous chunk released the device buffer
-    device.enqueue_wait(p.upload); // device-side wait: the CPU moves on
+    co_await ordo::granted(device, ex); // the previous chunk released the device buffer
+    device.enqueue_wait(p.upload);      // device-side wait: the CPU moves on
     cl::Event uploaded, computed, read;
     p.upload.enqueueWriteBuffer(p.device_buffer, CL_FALSE, 0, kElements * sizeof(float),
                                 p.staging.data(), nullptr, &uploaded);

@@ -1,9 +1,12 @@
 /*
  * ordo.h - ticket-ordered resources whose release is chained to cl_events.
  *
- * This header is ordo's stable C ABI and its reference manual. Values in it
- * are never renumbered or reused; a program built against version X.Y runs
- * with any library X.Z, Z >= Y (same major version, same ABI).
+ * This header is ordo's C ABI and its reference manual. Values in it are
+ * never renumbered or reused. From version 1.0 on, a program built against
+ * version X.Y runs with any library X.Z, Z >= Y (same major version, same
+ * ABI). Before 1.0, a minor version may rename or change functions
+ * (CHANGELOG.md lists each change): a program needs the 0.Y it was built
+ * for, and the loader refuses a library without the names it uses.
  *
  * ---------------------------------------------------------------------------
  * The model
@@ -61,13 +64,18 @@
  *   its grant once ordo_ticket_wait, ordo_ticket_wait_complete or
  *   ordo_ticket_enqueue_wait returned ORDO_OK or the predecessor's failure
  *   for it, once ordo_ticket_enqueue_wait_deferred made the device wait for
- *   it, or once a grant future of it completed with the grant's outcome. A
- *   wait that timed out, a wait for the events that failed, taking a grant
+ *   it, or once a grant future of it completed with the grant's outcome; a
+ *   multi-ticket's waits see the grants of all its unreleased tickets
+ *   together, on the same terms. A wait that timed out, a wait for the
+ *   events that failed (ORDO_ERROR_EVENT_FAILED from wait_complete), an
+ *   enqueue_wait that enqueued nothing because of an error, taking a grant
  *   future, and a grant future cancelled before the grant are not seeing.
- *   A holder that releases without having seen its grant forwards: its
- *   successor receives the predecessor's events together with the
- *   holder's, or the predecessor's failure. A holder that has seen it
- *   releases only its own events (and recovers from a failure with ready).
+ *   A holder that releases (ready, fail, cancel, or destroying the handle)
+ *   without having seen its grant forwards: its successor receives the
+ *   predecessor's events together with the holder's, or the predecessor's
+ *   failure. A holder that has seen it releases only what it releases with
+ *   (and recovers from a failure with ready). The functions below refer to
+ *   this rule as "seeing".
  *
  * Callbacks. A registration that fails never calls back; one that succeeds
  *   calls back exactly once. Callbacks run on the thread that completes the
@@ -134,7 +142,7 @@ extern "C" {
  * ======================================================================== */
 
 #define ORDO_VERSION_MAJOR 0
-#define ORDO_VERSION_MINOR 1
+#define ORDO_VERSION_MINOR 2
 #define ORDO_VERSION_PATCH 0
 /** The version this header describes, as one comparable integer. */
 #define ORDO_MAKE_VERSION(major, minor, patch) ((major)*10000 + (minor)*100 + (patch))
@@ -251,7 +259,7 @@ typedef void (*ordo_log_fn)(void *user_data, int level, const char *message);
  * The previous hook may still be running on another thread when this
  * returns.
  */
-ORDO_API int ordo_set_log_callback(ordo_log_fn fn, void *user_data);
+ORDO_API int ordo_log_set_callback(ordo_log_fn fn, void *user_data);
 
 /**
  * Sets the least level that is logged. The initial level is read from the
@@ -259,10 +267,10 @@ ORDO_API int ordo_set_log_callback(ordo_log_fn fn, void *user_data);
  * time the library logs or this is called, and is ORDO_LOG_WARNING if unset.
  * Returns ORDO_ERROR_INVALID_ARGUMENT for a level not in ordo_log_level.
  */
-ORDO_API int ordo_set_log_level(int level);
+ORDO_API int ordo_log_set_level(int level);
 
 /** The least level currently logged. */
-ORDO_API int ordo_log_level_get(void);
+ORDO_API int ordo_log_get_level(void);
 
 /* ===========================================================================
  * Futures
@@ -364,6 +372,7 @@ ORDO_API int ordo_future_destroy(ordo_future future);
  */
 typedef struct ordo_promise_s *ordo_promise;
 
+/** Creates a promise whose future is pending. */
 ORDO_API int ordo_promise_create(ordo_promise *out);
 
 /** A new handle to the promise's future. */
@@ -383,31 +392,31 @@ ORDO_API int ordo_promise_complete(ordo_promise promise, const cl_event *events,
  */
 ORDO_API int ordo_promise_fail(ordo_promise promise, int status, const char *message);
 
+/**
+ * Destroys the promise handle (NULL is accepted); a future never completed
+ * fails with ORDO_ERROR_ABANDONED, running its callbacks on this thread.
+ */
 ORDO_API int ordo_promise_destroy(ordo_promise promise);
 
 /* ===========================================================================
- * Asynchronous waits for cl_events
+ * Events: asynchronous waits and deferred releases
  * ======================================================================== */
 
 /**
  * A future that completes DONE, carrying the same events, once every event
  * has reached CL_COMPLETE, or FAILED with ORDO_ERROR_EVENT_FAILED (cl_status =
- * the event's execution status) as soon as one has a negative execution
- * status. Events may belong to several contexts. No thread waits: the
- * library uses clSetEventCallback, and one shared service thread polls the
- * status of events whose runtime does not call back for failed commands
- * (POCL), so a failure is reported within ORDO_FAILURE_POLL_BOUND_MS
- * milliseconds; it also counts an event it finds CL_COMPLETE whose
- * callback has not come yet (Oclgrind calls back only after a whole
- * flush), so the future may complete on the service thread.
+ * the event's execution status) once one has a negative execution status,
+ * within ORDO_FAILURE_POLL_BOUND_MS milliseconds of the failure. Events may
+ * belong to several contexts. No thread waits: the library registers event
+ * callbacks, and its one service thread polls where a runtime's callbacks
+ * fall short (docs/RUNTIMES.md), so the future may complete on that thread.
  * num_events == 0 gives a future already DONE. Cancelling the future
  * (ordo_future_cancel) fails it at once and drops the library's event
  * references; since OpenCL cannot unregister a callback, a small record of
- * the wait lives on until the runtime calls back (on POCL, for an event
- * that fails, never: such records are kept, reachable, for the process's
- * lifetime).
+ * the wait lives on until the runtime calls back (for the process's
+ * lifetime, on a runtime that never calls back for a failed event).
  */
-ORDO_API int ordo_wait_events_async(const cl_event *events, size_t num_events, ordo_future *out);
+ORDO_API int ordo_events_wait_async(const cl_event *events, size_t num_events, ordo_future *out);
 
 /** The bound, in milliseconds, on how late a failed event is noticed. */
 #define ORDO_FAILURE_POLL_BOUND_MS 100
@@ -420,7 +429,7 @@ ORDO_API int ordo_wait_events_async(const cl_event *events, size_t num_events, o
  * ORDO_ERROR_TIMEOUT if the deadline passes first. Must not be called from a
  * callback.
  */
-ORDO_API int ordo_flush_releases(ordo_deadline deadline);
+ORDO_API int ordo_events_flush_releases(ordo_deadline deadline);
 
 /* ===========================================================================
  * Resources and tickets
@@ -443,6 +452,12 @@ typedef struct ordo_resource_s *ordo_resource;
  * destroyed during stack unwinding).
  */
 typedef struct ordo_ticket_s *ordo_ticket;
+
+/** How a ticket holds its resource. */
+typedef enum ordo_mode {
+    ORDO_EXCLUSIVE = 0, /**< alone: granted after every earlier ticket released */
+    ORDO_SHARED = 1     /**< beside the shared tickets next to it (readers) */
+} ordo_mode;
 
 /**
  * Creates a resource carrying value (may be NULL). name may be NULL; it is
@@ -475,10 +490,10 @@ ORDO_API int ordo_resource_acquire(ordo_resource resource, ordo_ticket *out);
  */
 ORDO_API int ordo_resource_acquire_shared(ordo_resource resource, ordo_ticket *out);
 
-/** Modes for the functions that take several tickets at once. */
-#define ORDO_EXCLUSIVE 0
-#define ORDO_SHARED 1
-
+/**
+ * Destroys the resource handle (NULL is accepted). Tickets already taken
+ * keep the resource's queue alive and are granted as usual.
+ */
 ORDO_API int ordo_resource_destroy(ordo_resource resource);
 
 /** The user value of the ticket's resource. */
@@ -501,9 +516,8 @@ ORDO_API int ordo_ticket_wait(ordo_ticket ticket, ordo_deadline deadline, const 
  * CL_COMPLETE (without clWaitForEvents and without a thread per waiter).
  * An event with a negative execution status gives ORDO_ERROR_EVENT_FAILED,
  * within ORDO_FAILURE_POLL_BOUND_MS of its failure. Otherwise as
- * ordo_ticket_wait. A call that ends with ORDO_ERROR_EVENT_FAILED or with a
- * timeout while waiting for the events does not count as having seen the
- * grant (see ordo_ticket_ready): the holder was not handed the events.
+ * ordo_ticket_wait. Only a call that returns ORDO_OK or the predecessor's
+ * failure counts as seeing.
  */
 ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadline,
                                        const cl_event **events, size_t *num_events);
@@ -520,13 +534,13 @@ ORDO_API int ordo_ticket_wait_complete(ordo_ticket ticket, ordo_deadline deadlin
  * The queue is not flushed. Errors as ordo_ticket_wait, plus ORDO_ERROR_OPENCL
  * if the enqueue fails (the message names the OpenCL error), and
  * ORDO_ERROR_EVENT_FAILED, enqueuing nothing, if one of the events has already
- * ended with a negative execution status (some runtimes, POCL 3.1 among them,
- * neither run nor fail a command that waits for such an event, which would
- * stall the queue). Only a call that returns ORDO_OK counts as having seen the
- * grant (see ordo_ticket_ready). (Some runtimes, POCL 3.1 among them, abort
- * when an event fails while a command waiting for it has no event reference
- * left outside the runtime: with barrier NULL ordo keeps the barrier's event
- * until it has ended there; a caller who takes it should do the same.)
+ * ended with a negative execution status (on some runtimes a command that
+ * waits for such an event neither runs nor fails, which would stall the
+ * queue). Counts as seeing when it returns ORDO_OK or the predecessor's
+ * failure. With barrier NULL, ordo keeps the barrier's event until the
+ * barrier has ended; a caller who takes it should do the same (some runtimes
+ * abort when an event fails while a command waiting for it has no reference
+ * left outside the runtime: docs/RUNTIMES.md).
  */
 ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue,
                                       ordo_deadline deadline, cl_event *barrier);
@@ -542,32 +556,25 @@ ORDO_API int ordo_ticket_enqueue_wait(ordo_ticket ticket, cl_command_queue queue
  * which the caller may release at any time (ordo keeps its own until it has
  * set the user event and the barrier has ended). The user event is set only
  * once everything enqueued on queue before the barrier has ended (a marker
- * tells), so that the barrier ends in queue order even when it fails (POCL
- * 3.1 uses a failed command freed before the commands ahead of it end); on
- * POCL, a failure is set only once the runtime has let go of that marker
- * too (ordo's service thread polls for it from 1 ms on: POCL calls the
- * marker's callbacks before it is done with the marker).
- * Counts as seeing the grant. Errors: ORDO_ERROR_INVALID_ARGUMENT for a bad
- * queue, ORDO_ERROR_OPENCL if the enqueue fails (the user event is then set
- * to an error status, never left pending), ORDO_ERROR_INVALID_STATE after
- * release.
+ * tells), so that the barrier ends in queue order even when it fails; on a
+ * runtime that is not done with a command when it reports it ended, a
+ * failure is set only once the runtime has let go of the marker too (the
+ * service thread polls for it). Counts as seeing. Errors:
+ * ORDO_ERROR_INVALID_ARGUMENT for a bad queue, ORDO_ERROR_OPENCL if the
+ * enqueue fails (the user event is then set to an error status, never left
+ * pending), ORDO_ERROR_INVALID_STATE after release.
  *
- * Caveats, which is why it is opt-in: commands queued behind an incomplete
- * user event may stall a runtime's queue (some drivers stop submitting the
- * commands behind it too); on Oclgrind, clFlush of such a queue runs it on
- * the calling thread until the user event is set, so the thread that
- * flushes must not be the one that would release the predecessor; and
- * every pending user event must be set before the OpenCL objects it refers
- * to are released: release the predecessor (or destroy its ticket), and let
- * the work queued before the barrier end, before tearing down the queue or
- * the context. Nothing the predecessor releases with may depend on the
- * barrier (a cycle the device never leaves). On POCL 3.1, a barrier that
- * fails (its predecessor failed) can abort the process now and then if a
- * command is being enqueued on the same queue at that moment: the failure
- * runs down the queue inside the runtime, from ordo's service thread, while
- * the enqueue runs. There, use ordo_ticket_enqueue_wait where a predecessor
- * may fail. (Rusticl 22.3 showed no such crash; Oclgrind 21.10 supports one
- * thread only. docs/RUNTIMES.md has each runtime's facts.)
+ * Why it is opt-in: commands queued behind an incomplete user event may
+ * stall a runtime's queue (some drivers stop submitting the commands behind
+ * it too); a runtime may run a flushed queue on the flushing thread until
+ * the user event is set, so that thread must not be the one that would
+ * release the predecessor; every pending user event must be set before the
+ * OpenCL objects it refers to are released (release the predecessor, or
+ * destroy its ticket, and let the work queued before the barrier end,
+ * before tearing down the queue or the context); nothing the predecessor
+ * releases with may depend on the barrier (a cycle the device never
+ * leaves). Where a predecessor may fail, some runtimes are safer with
+ * ordo_ticket_enqueue_wait. docs/RUNTIMES.md has each runtime's facts.
  */
 ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_queue queue,
                                                cl_event *barrier);
@@ -575,9 +582,8 @@ ORDO_API int ordo_ticket_enqueue_wait_deferred(ordo_ticket ticket, cl_command_qu
 /**
  * A future of the grant: DONE with the predecessor's events, or FAILED with
  * the predecessor's failure. Cancelling it before the grant fails it with
- * ORDO_ERROR_CANCELLED and cancels the ticket (ordo_ticket_cancel). Taking
- * it is not seeing the grant; its completing with the grant's outcome is
- * ("Seeing a grant" above).
+ * ORDO_ERROR_CANCELLED and cancels the ticket (ordo_ticket_cancel). Its
+ * completing with the grant's outcome counts as seeing; taking it does not.
  */
 ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out);
 
@@ -591,28 +597,24 @@ ORDO_API int ordo_ticket_grant_future(ordo_ticket ticket, ordo_future *out);
  * of its objects).
  *
  * Release before grant is legal: the successor is granted only once the
- * predecessor releases. A holder that has not seen its grant ("Seeing a
- * grant" above) forwards: the successor receives the predecessor's events
- * together with these, or the predecessor's failure. A holder that has seen
- * a failure recovers by calling this. ORDO_ERROR_INVALID_STATE if the
- * ticket was already released.
+ * predecessor releases, and receives what "Seeing a grant" says. A holder
+ * that has seen a failure recovers by calling this.
+ * ORDO_ERROR_INVALID_STATE if the ticket was already released.
  */
 ORDO_API int ordo_ticket_ready(ordo_ticket ticket, const cl_event *events, size_t num_events);
 
 /**
  * Releases the ticket as failed: successors' waits return status (a failure
  * status, see "Status codes"; else ORDO_ERROR_INVALID_ARGUMENT) and message
- * (may be NULL). The failure takes
- * effect once the predecessor has released, never earlier.
- * ORDO_ERROR_INVALID_STATE if already released.
+ * (may be NULL). The failure takes effect once the predecessor has
+ * released, never earlier. ORDO_ERROR_INVALID_STATE if already released.
  */
 ORDO_API int ordo_ticket_fail(ordo_ticket ticket, int status, const char *message);
 
 /**
  * Gives the ticket's place up without a warning: the successor is granted as
- * if this ticket had released with no events (receiving the predecessor's
- * events if this holder had not seen them). ORDO_ERROR_INVALID_STATE if
- * already released.
+ * if this ticket had released with no events (and receives what "Seeing a
+ * grant" says). ORDO_ERROR_INVALID_STATE if already released.
  */
 ORDO_API int ordo_ticket_cancel(ordo_ticket ticket);
 
@@ -704,7 +706,7 @@ ORDO_API int ordo_job_queue_destroy(ordo_job_queue queue);
  * ======================================================================== */
 
 /**
- * Tickets on several resources taken at once. Two ordo_acquire_many calls on
+ * Tickets on several resources taken at once. Two ordo_resource_acquire_many calls on
  * overlapping resources never interleave their places, so holders of
  * multi-tickets cannot deadlock through lock order (a plain acquire running
  * concurrently may land between the places of one call; it holds a single
@@ -715,44 +717,76 @@ ORDO_API int ordo_job_queue_destroy(ordo_job_queue queue);
 typedef struct ordo_multi_ticket_s *ordo_multi_ticket;
 
 /**
- * Takes a ticket on each of resources[0..n), modes[i] being ORDO_EXCLUSIVE or
- * ORDO_SHARED (modes may be NULL: all exclusive). A resource may appear only
- * once (ORDO_ERROR_INVALID_ARGUMENT). Never waits for any holder; it only
- * serialises against other ordo_acquire_many calls on the same resources.
+ * Takes a ticket on each of resources[0..n), n >= 1, in modes[i] (modes may
+ * be NULL: all exclusive; a value not in ordo_mode gives
+ * ORDO_ERROR_INVALID_ARGUMENT). A resource may appear only once
+ * (ORDO_ERROR_INVALID_ARGUMENT). Never waits for any holder; it only
+ * serialises against other ordo_resource_acquire_many calls on the same
+ * resources.
  */
-ORDO_API int ordo_acquire_many(const ordo_resource *resources, const int *modes, size_t n,
-                               ordo_multi_ticket *out);
+ORDO_API int ordo_resource_acquire_many(const ordo_resource *resources, const ordo_mode *modes,
+                                        size_t n, ordo_multi_ticket *out);
+
+/** *n receives the number of tickets (the n given at acquire). */
 ORDO_API int ordo_multi_ticket_size(ordo_multi_ticket ticket, size_t *n);
 
 /**
  * Waits for every grant (skipping tickets already released one by one).
  * On ORDO_OK, *events and *num_events receive the union of the predecessors'
  * events (borrowed, valid while the handle lives); otherwise the first
- * failure (of the tickets in the order given to ordo_acquire_many) or
+ * failure (of the tickets in the order given to ordo_resource_acquire_many) or
  * ORDO_ERROR_TIMEOUT, as ordo_ticket_wait. The union is fixed by the first
  * wait of any kind that got every grant: later waits return the same
  * array, also once tickets were released one by one.
  */
 ORDO_API int ordo_multi_ticket_wait(ordo_multi_ticket ticket, ordo_deadline deadline,
                                     const cl_event **events, size_t *num_events);
-/** As ordo_multi_ticket_wait, then waits for that union to complete. */
+
+/**
+ * As ordo_multi_ticket_wait, then waits for that union to complete, as
+ * ordo_ticket_wait_complete does.
+ */
 ORDO_API int ordo_multi_ticket_wait_complete(ordo_multi_ticket ticket, ordo_deadline deadline,
                                              const cl_event **events, size_t *num_events);
-/** Host wait for every grant, then one barrier on queue for the union. */
+
+/**
+ * Host wait for every grant, then one barrier on queue for the union, as
+ * ordo_ticket_enqueue_wait does for one ticket (the same errors; *barrier
+ * receives NULL when the union is empty).
+ */
 ORDO_API int ordo_multi_ticket_enqueue_wait(ordo_multi_ticket ticket, cl_command_queue queue,
                                             ordo_deadline deadline, cl_event *barrier);
+
 /**
  * Releases every ticket not yet released, each with the same events.
  * ORDO_ERROR_INVALID_STATE if all were released already.
  */
 ORDO_API int ordo_multi_ticket_ready(ordo_multi_ticket ticket, const cl_event *events,
                                      size_t num_events);
+
+/**
+ * Releases every ticket not yet released as failed, with status and message
+ * (as ordo_ticket_fail). ORDO_ERROR_INVALID_STATE if all were released
+ * already.
+ */
 ORDO_API int ordo_multi_ticket_fail(ordo_multi_ticket ticket, int status, const char *message);
-/** Releases the index-th ticket alone (as ordo_ticket_ready). */
+
+/**
+ * Releases the index-th ticket (in the order given at acquire) alone, as
+ * ordo_ticket_ready. ORDO_ERROR_INVALID_ARGUMENT for an index out of range,
+ * ORDO_ERROR_INVALID_STATE if that ticket was released already.
+ */
 ORDO_API int ordo_multi_ticket_ready_one(ordo_multi_ticket ticket, size_t index,
                                          const cl_event *events, size_t num_events);
+
+/** Releases the index-th ticket alone as failed, as ordo_ticket_fail. */
 ORDO_API int ordo_multi_ticket_fail_one(ordo_multi_ticket ticket, size_t index, int status,
                                         const char *message);
+
+/**
+ * Destroys the handle (NULL is accepted). Tickets not released yet are
+ * released as ordo_ticket_destroy releases one, with its warning.
+ */
 ORDO_API int ordo_multi_ticket_destroy(ordo_multi_ticket ticket);
 
 /* ===========================================================================
@@ -767,17 +801,27 @@ ORDO_API int ordo_multi_ticket_destroy(ordo_multi_ticket ticket);
  */
 typedef struct ordo_ring_s *ordo_ring;
 
-ORDO_API int ordo_ring_create(const ordo_resource *resources, size_t n, ordo_ring *out);
 /**
- * A ticket (mode ORDO_EXCLUSIVE or ORDO_SHARED) on the next resource of the
- * ring; *index (may be NULL) receives which. The turn and the acquire are
- * one step under a short lock: concurrent callers take turns in the order
- * they get it.
+ * A ring over resources[0..n), n >= 1, in that order; the first acquire
+ * takes resources[0]. A resource may appear more than once.
  */
-ORDO_API int ordo_ring_acquire(ordo_ring ring, int mode, ordo_ticket *out, size_t *index);
+ORDO_API int ordo_ring_create(const ordo_resource *resources, size_t n, ordo_ring *out);
+
+/**
+ * A ticket in mode on the next resource of the ring; *index (may be NULL)
+ * receives which. The turn and the acquire are one step under a short lock:
+ * concurrent callers take turns in the order they get it. A mode not in
+ * ordo_mode gives ORDO_ERROR_INVALID_ARGUMENT and takes no turn.
+ */
+ORDO_API int ordo_ring_acquire(ordo_ring ring, ordo_mode mode, ordo_ticket *out, size_t *index);
+
+/** *n receives the number of resources in the ring. */
 ORDO_API int ordo_ring_size(ordo_ring ring, size_t *n);
+
 /** The user value of the index-th resource. */
 ORDO_API int ordo_ring_value(ordo_ring ring, size_t index, void **value);
+
+/** Destroys the ring handle (NULL is accepted); tickets taken stay valid. */
 ORDO_API int ordo_ring_destroy(ordo_ring ring);
 
 /* ===========================================================================
@@ -788,8 +832,8 @@ ORDO_API int ordo_ring_destroy(ordo_ring ring);
  * Turns the ticket registry on or off (initially on if the environment
  * variable ORDO_DIAGNOSTICS is set to anything but "" or "0"). While on,
  * every acquire also records its ticket in a table guarded by one mutex (so
- * acquire then takes that lock), and ordo_dump lists every pending ticket.
- * While off, ordo_dump lists only named tickets and tickets whose holder is
+ * acquire then takes that lock), and ordo_diagnostics_dump lists every pending ticket.
+ * While off, ordo_diagnostics_dump lists only named tickets and tickets whose holder is
  * waiting on the host.
  */
 ORDO_API int ordo_diagnostics_enable(int enable);
@@ -805,7 +849,8 @@ ORDO_API int ordo_ticket_set_name(ordo_ticket ticket, const char *name);
  * when capacity is 0); *length (may be NULL) receives the full length, so a
  * caller can retry with a larger buffer.
  */
-ORDO_API int ordo_dump(ordo_resource resource, char *buffer, size_t capacity, size_t *length);
+ORDO_API int ordo_diagnostics_dump(ordo_resource resource, char *buffer, size_t capacity,
+                                   size_t *length);
 
 /**
  * Reports, through the log hook at ORDO_LOG_WARNING and with a dump of the
@@ -813,7 +858,7 @@ ORDO_API int ordo_dump(ordo_resource resource, char *buffer, size_t capacity, si
  * threshold_ns; 0 (the default) turns it off. The report is made once per
  * wait, by the waiting thread, which then goes on waiting.
  */
-ORDO_API int ordo_set_wait_warning(int64_t threshold_ns);
+ORDO_API int ordo_diagnostics_set_wait_warning(int64_t threshold_ns);
 
 /**
  * Starts recording every acquire, grant (as seen by its holder), release and
@@ -824,8 +869,10 @@ ORDO_API int ordo_set_wait_warning(int64_t threshold_ns);
  * buffer cannot be allocated.
  */
 ORDO_API int ordo_trace_start(size_t capacity);
+
 /** Stops recording (the records stay until the next start). */
 ORDO_API int ordo_trace_stop(void);
+
 /**
  * Writes the records as Chrome trace-event JSON (chrome://tracing, Perfetto):
  * one async slice per ticket from acquire to release, named after its

@@ -31,7 +31,7 @@ def flush_releases(timeout=10.0):
     on an OpenCL callback thread (do it before releasing OpenCL contexts, or
     before checking reference counts). Raises :class:`OrdoTimeoutError` after
     ``timeout`` seconds."""
-    _capi.ordo_flush_releases(_capi.ordo_deadline_after(int(timeout * 1e9)))
+    _capi.ordo_events_flush_releases(_capi.ordo_deadline_after(int(timeout * 1e9)))
 
 
 __all__ = [

@@ -20,7 +20,7 @@ from . import errors
 
 #: The ABI this binding was written for: major version, and least minor version.
 ABI_MAJOR = 0
-ABI_MINOR = 1
+ABI_MINOR = 2
 SONAME = f"libordo.so.{ABI_MAJOR}"
 
 # --------------------------------------------------------------------------
@@ -118,13 +118,23 @@ def _load():
 
 
 def check_version(found, path):
-    """Raises LibraryError unless the version (major, minor, patch) can serve this binding."""
+    """Raises LibraryError unless the version (major, minor, patch) can serve this binding.
+
+    From 1.0 on, a later minor version of the same major version keeps the
+    ABI; before 1.0 a minor version may rename functions, so 0.y must match.
+    """
     major, minor, patch = found
-    if major != ABI_MAJOR or minor < ABI_MINOR:
-        raise errors.LibraryError(
-            f"ordo: {path} is libordo {major}.{minor}.{patch}, but this binding needs "
-            f"{ABI_MAJOR}.{ABI_MINOR} or a later {ABI_MAJOR}.x (same major version, at least "
-            f"minor {ABI_MINOR}); point ORDO_LIBRARY at a matching build")
+    if ABI_MAJOR == 0:
+        if (major, minor) == (0, ABI_MINOR):
+            return
+        wanted = f"0.{ABI_MINOR}.x (before 1.0, each minor version has its own ABI)"
+    else:
+        if major == ABI_MAJOR and minor >= ABI_MINOR:
+            return
+        wanted = f"{ABI_MAJOR}.{ABI_MINOR} or a later {ABI_MAJOR}.x"
+    raise errors.LibraryError(
+        f"ordo: {path} is libordo {major}.{minor}.{patch}, but this binding needs "
+        f"{wanted}; point ORDO_LIBRARY at a matching build")
 
 
 lib, library_path = _load()
@@ -207,10 +217,10 @@ _out_events = _P(_P(cl_event))
 # that the caller interprets (a failure status there is a result, not an error).
 ordo_now = _declare("ordo_now", [], ordo_deadline)
 ordo_deadline_after = _declare("ordo_deadline_after", [ctypes.c_int64], ordo_deadline)
-ordo_set_log_callback = _declare("ordo_set_log_callback", [LOG_FN, c_void_p])
-ordo_set_log_level = _declare("ordo_set_log_level", [c_int])
-ordo_log_level_get = _declare("ordo_log_level_get", [], c_int, check=False)
-ordo_flush_releases = _declare("ordo_flush_releases", [ordo_deadline])
+ordo_log_set_callback = _declare("ordo_log_set_callback", [LOG_FN, c_void_p])
+ordo_log_set_level = _declare("ordo_log_set_level", [c_int])
+ordo_log_get_level = _declare("ordo_log_get_level", [], c_int, check=False)
+ordo_events_flush_releases = _declare("ordo_events_flush_releases", [ordo_deadline])
 
 ordo_future_poll = _declare("ordo_future_poll", [ordo_future], check=False)
 ordo_future_wait = _declare("ordo_future_wait", [ordo_future, ordo_deadline, c_uint],
@@ -233,7 +243,7 @@ ordo_promise_complete = _declare("ordo_promise_complete",
 ordo_promise_fail = _declare("ordo_promise_fail", [ordo_promise, c_int, c_char_p])
 ordo_promise_destroy = _declare("ordo_promise_destroy", [ordo_promise])
 
-ordo_wait_events_async = _declare("ordo_wait_events_async",
+ordo_events_wait_async = _declare("ordo_events_wait_async",
                                   [_P(cl_event), c_size_t, _P(ordo_future)])
 
 ordo_resource_create = _declare("ordo_resource_create",

@@ -78,7 +78,7 @@ async def async_wait_for_events(events, loop=None):
     if not pointers:
         return
     array, count = _capi.events_array(pointers)
-    handle = _capi.new_handle(_capi.ordo_wait_events_async, _capi.ordo_future, array, count)
+    handle = _capi.new_handle(_capi.ordo_events_wait_async, _capi.ordo_future, array, count)
     await _bridge.watch(handle, _event_wait_result, loop, cancel_with_future=True)
 
 

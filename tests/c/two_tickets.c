@@ -66,7 +66,7 @@ int main(void) {
     CHECK(ordo_ticket_destroy(first));
     CHECK(ordo_ticket_destroy(second));
     CHECK(ordo_resource_destroy(buffer));
-    CHECK(ordo_flush_releases(ORDO_DEADLINE_NEVER));
+    CHECK(ordo_events_flush_releases(ORDO_DEADLINE_NEVER));
     /* The barrier first: a runtime may keep a command's wait list as long as
      * the command's event lives (Rusticl). */
     clReleaseEvent(barrier);

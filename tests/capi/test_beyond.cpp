@@ -26,9 +26,9 @@ std::set<cl_event> events_of(ordo_ticket t) {
 
 std::string dump_of(ordo_resource r) {
     size_t length = 0;
-    EXPECT_EQ(ordo_dump(r, nullptr, 0, &length), ORDO_OK);
+    EXPECT_EQ(ordo_diagnostics_dump(r, nullptr, 0, &length), ORDO_OK);
     std::string text(length + 1, '\0');
-    EXPECT_EQ(ordo_dump(r, text.data(), text.size(), &length), ORDO_OK);
+    EXPECT_EQ(ordo_diagnostics_dump(r, text.data(), text.size(), &length), ORDO_OK);
     text.resize(length);
     return text;
 }
@@ -154,7 +154,7 @@ TEST(MultiTickets, OneWaitOneReleaseUnionOfEvents) {
         ORDO_ASSERT_OK(ordo_resource_acquire(b, &tb));
         ordo_resource both[] = {a, b};
         ordo_multi_ticket m;
-        ORDO_ASSERT_OK(ordo_acquire_many(both, nullptr, 2, &m));
+        ORDO_ASSERT_OK(ordo_resource_acquire_many(both, nullptr, 2, &m));
         size_t n = 0;
         ORDO_ASSERT_OK(ordo_multi_ticket_size(m, &n));
         EXPECT_EQ(n, 2u);
@@ -190,9 +190,9 @@ TEST(MultiTickets, EachReleasedOnItsOwnAndBadInput) {
     ORDO_ASSERT_OK(ordo_resource_create(nullptr, "a", &a));
     ORDO_ASSERT_OK(ordo_resource_create(nullptr, "b", &b));
     ordo_resource both[] = {a, b};
-    int modes[] = {ORDO_SHARED, ORDO_EXCLUSIVE};
+    ordo_mode modes[] = {ORDO_SHARED, ORDO_EXCLUSIVE};
     ordo_multi_ticket m;
-    ORDO_ASSERT_OK(ordo_acquire_many(both, modes, 2, &m));
+    ORDO_ASSERT_OK(ordo_resource_acquire_many(both, modes, 2, &m));
     ordo_ticket next_a;
     ORDO_ASSERT_OK(ordo_resource_acquire(a, &next_a));
     ORDO_ASSERT_OK(ordo_multi_ticket_wait(m, soon(), nullptr, nullptr));
@@ -206,13 +206,13 @@ TEST(MultiTickets, EachReleasedOnItsOwnAndBadInput) {
     EXPECT_EQ(ordo_ticket_wait(next_b, soon(), nullptr, nullptr), ORDO_ERROR_FAILED);
     ordo_resource same[] = {a, a};
     ordo_multi_ticket bad = nullptr;
-    EXPECT_EQ(ordo_acquire_many(same, nullptr, 2, &bad), ORDO_ERROR_INVALID_ARGUMENT);
-    int wrong_mode[] = {7, 0};
-    EXPECT_EQ(ordo_acquire_many(both, wrong_mode, 2, &bad), ORDO_ERROR_INVALID_ARGUMENT);
-    EXPECT_EQ(ordo_acquire_many(both, nullptr, 0, &bad), ORDO_ERROR_INVALID_ARGUMENT);
-    EXPECT_EQ(ordo_acquire_many(nullptr, nullptr, 2, &bad), ORDO_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(ordo_resource_acquire_many(same, nullptr, 2, &bad), ORDO_ERROR_INVALID_ARGUMENT);
+    ordo_mode wrong_mode[] = {static_cast<ordo_mode>(7), ORDO_EXCLUSIVE};
+    EXPECT_EQ(ordo_resource_acquire_many(both, wrong_mode, 2, &bad), ORDO_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(ordo_resource_acquire_many(both, nullptr, 0, &bad), ORDO_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(ordo_resource_acquire_many(nullptr, nullptr, 2, &bad), ORDO_ERROR_INVALID_ARGUMENT);
     ordo_resource with_null[] = {a, nullptr};
-    EXPECT_EQ(ordo_acquire_many(with_null, nullptr, 2, &bad), ORDO_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(ordo_resource_acquire_many(with_null, nullptr, 2, &bad), ORDO_ERROR_INVALID_HANDLE);
     EXPECT_EQ(bad, nullptr);
     // Nothing was taken by the failed calls: next_a still comes right after m's ticket.
     ORDO_ASSERT_OK(ordo_ticket_ready(next_a, nullptr, 0));
@@ -230,7 +230,7 @@ TEST(MultiTickets, EachReleasedOnItsOwnAndBadInput) {
 
 // Four threads take multi-tickets on overlapping resources, listed in
 // opposite orders, and hold all of them while they work: with places taken
-// one resource at a time this deadlocks; with ordo_acquire_many it cannot.
+// one resource at a time this deadlocks; with ordo_resource_acquire_many it cannot.
 TEST(MultiTickets, OverlappingAcquirersNeverDeadlock) {
     constexpr int kRounds = 300;
     ordo_resource r[3];
@@ -249,7 +249,7 @@ TEST(MultiTickets, OverlappingAcquirersNeverDeadlock) {
                 pick.resize(2);
                 ordo_resource set[] = {r[pick[0]], r[pick[1]]};
                 ordo_multi_ticket m;
-                EXPECT_EQ(ordo_acquire_many(set, nullptr, 2, &m), ORDO_OK);
+                EXPECT_EQ(ordo_resource_acquire_many(set, nullptr, 2, &m), ORDO_OK);
                 if (ordo_multi_ticket_wait(m, eventually(), nullptr, nullptr) != ORDO_OK) {
                     timeouts.fetch_add(1);
                     ordo_multi_ticket_destroy(m);
@@ -293,7 +293,7 @@ TEST(DeferredWait, BarrierCompletesWhenItsQueueIsFlushedOnce) {
         ASSERT_EQ(clFlush(q), CL_SUCCESS); // once, with the barrier in the batch
         ORDO_ASSERT_OK(ordo_ticket_ready(c.t[0], nullptr, 0));
         ordo_future ended = nullptr;
-        ORDO_ASSERT_OK(ordo_wait_events_async(&after, 1, &ended));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&after, 1, &ended));
         ORDO_EXPECT_OK(ordo_future_wait(ended, eventually(), 0));
         EXPECT_EQ(execution_status(barrier), CL_COMPLETE);
         ordo_future_destroy(ended);
@@ -416,7 +416,7 @@ TEST(DeferredWait, PredecessorFailureFailsTheBarrier) {
     // Flushed only now: on Oclgrind a flush runs the queue on this thread.
     clFlush(env.queue2);
     ordo_future f;
-    ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &f));
+    ORDO_ASSERT_OK(ordo_events_wait_async(&barrier, 1, &f));
     EXPECT_EQ(ordo_future_wait(f, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
     ordo_future_destroy(f);
     EXPECT_EQ(ordo_ticket_enqueue_wait_deferred(b, nullptr, nullptr), ORDO_ERROR_INVALID_ARGUMENT);
@@ -461,7 +461,8 @@ TEST(Rings, HandOutResourcesInTurn) {
     EXPECT_EQ(size, 3u);
     void *value = nullptr;
     EXPECT_EQ(ordo_ring_value(ring, 3, &value), ORDO_ERROR_INVALID_ARGUMENT);
-    EXPECT_EQ(ordo_ring_acquire(ring, 5, &t[0], nullptr), ORDO_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(ordo_ring_acquire(ring, static_cast<ordo_mode>(5), &t[0], nullptr),
+              ORDO_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(ordo_ring_create(nullptr, 2, &ring), ORDO_ERROR_INVALID_ARGUMENT);
     for (int k : {1, 2, 4, 5, 6})
         ORDO_ASSERT_OK(ordo_ticket_ready(t[k], nullptr, 0));
@@ -509,10 +510,10 @@ TEST(Diagnostics, DumpShowsHoldersWaitersAndEvents) {
     // A small buffer is truncated and NUL-terminated; the full length is reported.
     char small[16];
     size_t length = 0;
-    ORDO_ASSERT_OK(ordo_dump(r, small, sizeof small, &length));
+    ORDO_ASSERT_OK(ordo_diagnostics_dump(r, small, sizeof small, &length));
     EXPECT_EQ(std::strlen(small), sizeof small - 1);
     EXPECT_GT(length, sizeof small);
-    EXPECT_EQ(ordo_dump(r, nullptr, 4, &length), ORDO_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(ordo_diagnostics_dump(r, nullptr, 4, &length), ORDO_ERROR_INVALID_ARGUMENT);
     for (auto t : {a, b, c}) {
         ordo_ticket_ready(t, nullptr, 0);
         ordo_ticket_destroy(t);
@@ -525,7 +526,7 @@ TEST(Diagnostics, DumpShowsHoldersWaitersAndEvents) {
 
 TEST(Diagnostics, LongWaitIsReportedWithADump) {
     LogCapture log;
-    ORDO_ASSERT_OK(ordo_set_wait_warning(5'000'000));
+    ORDO_ASSERT_OK(ordo_diagnostics_set_wait_warning(5'000'000));
     ordo_resource r;
     ORDO_ASSERT_OK(ordo_resource_create(nullptr, "slow buffer", &r));
     ordo_ticket a, b;
@@ -542,8 +543,8 @@ TEST(Diagnostics, LongWaitIsReportedWithADump) {
     releaser.join();
     EXPECT_TRUE(log.contains("\"slow buffer\""));
     EXPECT_TRUE(log.contains("\"the slow one\""));
-    ORDO_ASSERT_OK(ordo_set_wait_warning(0));
-    EXPECT_EQ(ordo_set_wait_warning(-1), ORDO_ERROR_INVALID_ARGUMENT);
+    ORDO_ASSERT_OK(ordo_diagnostics_set_wait_warning(0));
+    EXPECT_EQ(ordo_diagnostics_set_wait_warning(-1), ORDO_ERROR_INVALID_ARGUMENT);
     ordo_ticket_ready(b, nullptr, 0);
     ordo_ticket_destroy(a);
     ordo_ticket_destroy(b);

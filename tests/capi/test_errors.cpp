@@ -215,7 +215,7 @@ std::vector<std::pair<const char *, Call<ordo_ring>>> ring_calls() {
 std::vector<std::pair<const char *, Call<ordo_job_queue>>> job_queue_calls() {
     static ordo_future job = [] {
         ordo_future f = nullptr;
-        ordo_wait_events_async(nullptr, 0, &f);
+        ordo_events_wait_async(nullptr, 0, &f);
         return f;
     }();
     return {
@@ -344,7 +344,7 @@ TEST(BadHandles, DestroyedHandlesAreRejected) {
     ordo_ring ring = nullptr;
     ordo_job_queue q = nullptr;
     ORDO_ASSERT_OK(ordo_resource_create(nullptr, "dead too", &r2));
-    ORDO_ASSERT_OK(ordo_acquire_many(&r2, nullptr, 1, &m));
+    ORDO_ASSERT_OK(ordo_resource_acquire_many(&r2, nullptr, 1, &m));
     ORDO_ASSERT_OK(ordo_ring_create(&r2, 1, &ring));
     ORDO_ASSERT_OK(ordo_job_queue_create(0, &q));
     ORDO_ASSERT_OK(ordo_multi_ticket_ready(m, nullptr, 0));
@@ -462,10 +462,10 @@ TEST(BadArguments, NullOutputsAndBadCounts) {
     clReleaseEvent(e);
 
     ordo_future f = nullptr;
-    EXPECT_EQ(ordo_wait_events_async(nullptr, 1, &f), ORDO_ERROR_INVALID_ARGUMENT);
-    EXPECT_EQ(ordo_wait_events_async(nullptr, 0, nullptr), ORDO_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(ordo_events_wait_async(nullptr, 1, &f), ORDO_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(ordo_events_wait_async(nullptr, 0, nullptr), ORDO_ERROR_INVALID_ARGUMENT);
     EXPECT_EQ(ordo_promise_create(nullptr), ORDO_ERROR_INVALID_ARGUMENT);
-    EXPECT_EQ(ordo_set_log_level(12345), ORDO_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(ordo_log_set_level(12345), ORDO_ERROR_INVALID_ARGUMENT);
 }
 
 TEST(Misuse, SecondReleaseIsRejectedAndChangesNothing) {
@@ -565,7 +565,7 @@ TEST(BadArguments, FailureStatusesAWaitAnswersAboutItselfAreRefused) {
     ordo_promise p = nullptr;
     ORDO_ASSERT_OK(ordo_promise_create(&p));
     ordo_multi_ticket m = nullptr;
-    ORDO_ASSERT_OK(ordo_acquire_many(&c.r, nullptr, 1, &m));
+    ORDO_ASSERT_OK(ordo_resource_acquire_many(&c.r, nullptr, 1, &m));
     for (int status : {ORDO_ERROR_INVALID_ARGUMENT, ORDO_ERROR_INVALID_HANDLE,
                        ORDO_ERROR_INVALID_STATE, ORDO_ERROR_TIMEOUT, ORDO_ERROR_WOULD_BLOCK}) {
         EXPECT_EQ(ordo_ticket_fail(c.t[0], status, "x"), ORDO_ERROR_INVALID_ARGUMENT) << status;
@@ -616,9 +616,9 @@ TEST(Version, RuntimeMatchesHeader) {
 }
 
 TEST(Logging, LevelFiltersAndHookReceives) {
-    int saved = ordo_log_level_get();
+    int saved = ordo_log_get_level();
     LogCapture log;
-    ORDO_ASSERT_OK(ordo_set_log_level(ORDO_LOG_ERROR));
+    ORDO_ASSERT_OK(ordo_log_set_level(ORDO_LOG_ERROR));
     {
         ordo_resource r = nullptr;
         ordo_ticket t = nullptr;
@@ -628,7 +628,7 @@ TEST(Logging, LevelFiltersAndHookReceives) {
         ordo_resource_destroy(r);
     }
     EXPECT_TRUE(log.records().empty());
-    ORDO_ASSERT_OK(ordo_set_log_level(ORDO_LOG_WARNING));
+    ORDO_ASSERT_OK(ordo_log_set_level(ORDO_LOG_WARNING));
     {
         ordo_resource r = nullptr;
         ordo_ticket t = nullptr;
@@ -638,5 +638,5 @@ TEST(Logging, LevelFiltersAndHookReceives) {
         ordo_resource_destroy(r);
     }
     EXPECT_TRUE(log.contains("ticket released without ready (resource \"loud\")"));
-    ORDO_ASSERT_OK(ordo_set_log_level(saved));
+    ORDO_ASSERT_OK(ordo_log_set_level(saved));
 }

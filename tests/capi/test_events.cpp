@@ -269,7 +269,7 @@ TEST(DeviceWait, ForeignContextEventsAreBridged) {
         ORDO_ASSERT_OK(ordo_ticket_enqueue_wait(p.second, env.queue1, soon(), &barrier));
         ASSERT_NE(barrier, nullptr);
         ordo_future done = nullptr;
-        ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &done));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&barrier, 1, &done));
         // Oclgrind's clFlush runs the barrier on this thread until the bridge
         // is set, so the foreign event is set from another thread.
         std::latch flushing(1);

@@ -190,7 +190,7 @@ TEST_P(FailedEvent, FailsCommandThatDependedOnIt) {
     cl_event marker = nullptr;
     ASSERT_EQ(clEnqueueMarkerWithWaitList(env.queue1, 1, &gate, &marker), CL_SUCCESS);
     ordo_future f = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(&marker, 1, &f));
+    ORDO_ASSERT_OK(ordo_events_wait_async(&marker, 1, &f));
     // Oclgrind's clFlush runs the marker on this thread, blocking until the
     // gate is set: set it from another thread.
     std::latch flushing(1);
@@ -219,7 +219,7 @@ TEST(FailedEvent, AlreadyFailedEventFailsAtOnce) {
     cl_event e = make_user_event();
     clSetUserEventStatus(e, -3);
     ordo_future f = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(&e, 1, &f));
+    ORDO_ASSERT_OK(ordo_events_wait_async(&e, 1, &f));
     EXPECT_EQ(ordo_future_poll(f), ORDO_ERROR_EVENT_FAILED);
     ordo_future_destroy(f);
     EXPECT_TRUE(reference_count_returns_to(e, 1));

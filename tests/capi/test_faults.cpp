@@ -63,7 +63,7 @@ TEST(FailedEventStatus, ReachesEveryKindOfWait) {
         size_t n = 0;
         ORDO_ASSERT_OK(ordo_future_events(grant, &events, &n));
         ASSERT_EQ(n, 1u);
-        ORDO_ASSERT_OK(ordo_wait_events_async(events, n, &done));
+        ORDO_ASSERT_OK(ordo_events_wait_async(events, n, &done));
         EXPECT_EQ(ordo_future_wait(done, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
         cl_int cl_status = 0;
         ORDO_ASSERT_OK(ordo_future_failure(done, nullptr, nullptr, &cl_status));
@@ -76,7 +76,7 @@ TEST(FailedEventStatus, ReachesEveryKindOfWait) {
         ordo_job_queue q = nullptr;
         ordo_future job = nullptr;
         ORDO_ASSERT_OK(ordo_job_queue_create(4, &q));
-        ORDO_ASSERT_OK(ordo_wait_events_async(&e, 1, &job));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&e, 1, &job));
         ORDO_ASSERT_OK(ordo_job_queue_add(q, job, eventually()));
         EXPECT_EQ(ordo_job_queue_finish(q, 0, eventually()), ORDO_ERROR_EVENT_FAILED);
         ORDO_EXPECT_OK(ordo_job_queue_clean(q));
@@ -137,7 +137,7 @@ TEST(FailedEventStatus, DeviceWaitOnAnEventThatFailsLater) {
         ASSERT_EQ(clSetUserEventStatus(e, -5), CL_SUCCESS);
         ASSERT_EQ(clFlush(env.queue1), CL_SUCCESS);
         ordo_future done = nullptr;
-        ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &done));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&barrier, 1, &done));
         EXPECT_EQ(ordo_future_wait(done, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
         ordo_future_destroy(done);
         // Released with the failed barrier, the failure reaches the next holder.
@@ -200,10 +200,10 @@ TEST(FailedEventStatus, DeferredBarrierFailedByAnEarlierCommandThenGranted) {
             ASSERT_EQ(clSetUserEventStatus(gate, -5), CL_SUCCESS);
             // The barrier fails with the marker, before its ticket's grant.
             ordo_future ended = nullptr;
-            ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &ended));
+            ORDO_ASSERT_OK(ordo_events_wait_async(&barrier, 1, &ended));
             EXPECT_EQ(ordo_future_wait(ended, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
             ordo_future_destroy(ended);
-            ASSERT_EQ(ordo_flush_releases(eventually()), ORDO_OK);
+            ASSERT_EQ(ordo_events_flush_releases(eventually()), ORDO_OK);
             clReleaseEvent(barrier); // it has ended: the caller lets go of it
             // The grant sets the barrier's user event on this thread (POCL aborted here).
             if (predecessor_fails)
@@ -245,14 +245,14 @@ TEST(FailedEventStatus, DeferredBarrierOfAFailedPredecessorBehindPendingWork) {
             ASSERT_EQ(clFlush(q), CL_SUCCESS);
             ordo_future ended = nullptr;
             if (take)
-                ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &ended));
+                ORDO_ASSERT_OK(ordo_events_wait_async(&barrier, 1, &ended));
             ORDO_ASSERT_OK(ordo_ticket_fail(c.t[0], ORDO_STATUS_USER_BASE, "failed"));
             if (take) {
                 // Not before the earlier work: the barrier ends in queue order.
                 EXPECT_EQ(ordo_future_wait(ended, soon(), 0), ORDO_ERROR_TIMEOUT);
                 clReleaseEvent(barrier); // the caller may let go of it at any time
             }
-            ASSERT_EQ(ordo_flush_releases(eventually()), ORDO_OK);
+            ASSERT_EQ(ordo_events_flush_releases(eventually()), ORDO_OK);
             ASSERT_EQ(clSetUserEventStatus(gate, CL_COMPLETE), CL_SUCCESS); // POCL aborted here
             if (take) {
                 EXPECT_EQ(ordo_future_wait(ended, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
@@ -431,7 +431,7 @@ TEST(ReleasedQueue, BarrierStillCompletesAndChains) {
         ASSERT_NE(barrier, nullptr);
         release_queue_then_set(q, gate, CL_COMPLETE);
         ordo_future done = nullptr;
-        ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &done));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&barrier, 1, &done));
         ORDO_EXPECT_OK(ordo_future_wait(done, eventually(), 0));
         ordo_future_destroy(done);
         // Releasing with an event of the released queue flushes nothing
@@ -458,7 +458,7 @@ TEST(ReleasedQueue, FailedGateFailsTheBarrier) {
         ASSERT_NE(barrier, nullptr);
         release_queue_then_set(q, gate, -8);
         ordo_future done = nullptr;
-        ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &done));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&barrier, 1, &done));
         EXPECT_EQ(ordo_future_wait(done, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
         ordo_future_destroy(done);
     }
@@ -487,7 +487,7 @@ TEST(ReleasedQueue, PendingBridgeStillCompletes) {
         ASSERT_NE(barrier, nullptr);
         release_queue_then_set(q, foreign, CL_COMPLETE);
         ordo_future done = nullptr;
-        ORDO_ASSERT_OK(ordo_wait_events_async(&barrier, 1, &done));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&barrier, 1, &done));
         ORDO_EXPECT_OK(ordo_future_wait(done, eventually(), 0));
         ordo_future_destroy(done);
     }
@@ -715,7 +715,7 @@ struct InsideEventCallback {
         auto *c = static_cast<InsideEventCallback *>(data);
         int s = status;
         s |= ordo_ticket_ready(c->ticket, &c->event, 1);
-        s |= ordo_wait_events_async(&c->event, 1, &c->again);
+        s |= ordo_events_wait_async(&c->event, 1, &c->again);
         c->statuses = s;
         c->done = true;
     }
@@ -731,7 +731,7 @@ TEST(Callbacks, CallbackOfAnEventWaitUsesThatEvent) {
         inside.event = e;
         inside.ticket = c.t[0];
         ordo_future waited = nullptr;
-        ORDO_ASSERT_OK(ordo_wait_events_async(&e, 1, &waited));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&e, 1, &waited));
         ORDO_ASSERT_OK(ordo_future_on_complete(waited, InsideEventCallback::fn, &inside));
         std::thread setter([&] { clSetUserEventStatus(e, CL_COMPLETE); });
         ORDO_EXPECT_OK(ordo_future_wait(waited, eventually(), 0));
@@ -767,7 +767,7 @@ TEST(Callbacks, ImmediateCallbackDestroysItsFuture) {
 TEST(Callbacks, EventWaitCallbackDestroysItsFutureOnARuntimeThread) {
     cl_event e = make_user_event();
     SelfDestroy s;
-    ORDO_ASSERT_OK(ordo_wait_events_async(&e, 1, &s.future));
+    ORDO_ASSERT_OK(ordo_events_wait_async(&e, 1, &s.future));
     ORDO_ASSERT_OK(ordo_future_on_complete(s.future, SelfDestroy::fn, &s));
     ASSERT_EQ(clSetUserEventStatus(e, CL_COMPLETE), CL_SUCCESS);
     ordo_deadline deadline = eventually();
@@ -881,7 +881,7 @@ TEST(Callbacks, RuntimeThreadCallbackAcquiresOnTheSameResource) {
     ordo_ticket first = nullptr;
     ORDO_ASSERT_OK(ordo_resource_acquire(ctx.relay.resource, &first));
     ordo_future wait = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(&e, 1, &wait));
+    ORDO_ASSERT_OK(ordo_events_wait_async(&e, 1, &wait));
     ORDO_ASSERT_OK(ordo_future_on_complete(
         wait,
         [](void *data, int) {

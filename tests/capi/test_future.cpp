@@ -197,7 +197,7 @@ TEST(Future, CallbackMayDestroyItsOwnFuture) {
 
 TEST(AsyncWait, EmptyListIsAlreadyDone) {
     ordo_future f = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(nullptr, 0, &f));
+    ORDO_ASSERT_OK(ordo_events_wait_async(nullptr, 0, &f));
     EXPECT_EQ(ordo_future_poll(f), ORDO_OK);
     ordo_future_destroy(f);
 }
@@ -212,7 +212,7 @@ TEST(AsyncWait, CompletesWhenAllEventsCompleteInAnyOrder) {
     for (int i = 0; i < n; ++i)
         events[i] = make_user_event(i % 2 ? other : env.context); // two contexts in one list
     ordo_future f = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(events.data(), n, &f));
+    ORDO_ASSERT_OK(ordo_events_wait_async(events.data(), n, &f));
     Recorder r;
     ORDO_ASSERT_OK(ordo_future_on_complete(f, record, &r));
     std::vector<int> order(n);
@@ -245,7 +245,7 @@ TEST(AsyncWait, FailsWithTheFirstNegativeStatus) {
     cl_event bad = make_user_event();
     cl_event list[] = {ok, bad};
     ordo_future f = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(list, 2, &f));
+    ORDO_ASSERT_OK(ordo_events_wait_async(list, 2, &f));
     std::thread failer([&] { clSetUserEventStatus(bad, -9); });
     EXPECT_EQ(ordo_future_wait(f, eventually(), 0), ORDO_ERROR_EVENT_FAILED);
     failer.join();
@@ -263,7 +263,7 @@ TEST(AsyncWait, FailsWithTheFirstNegativeStatus) {
 TEST(AsyncWait, CancelFailsTheFutureAndReleasesLater) {
     cl_event e = make_user_event();
     ordo_future f = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(&e, 1, &f));
+    ORDO_ASSERT_OK(ordo_events_wait_async(&e, 1, &f));
     ORDO_ASSERT_OK(ordo_future_cancel(f));
     EXPECT_EQ(ordo_future_poll(f), ORDO_ERROR_CANCELLED);
     ordo_future_destroy(f);
@@ -280,7 +280,7 @@ TEST(AsyncWait, TenThousandPendingWaitsAddNoThreads) {
     {
         cl_event warm = make_user_event();
         ordo_future f = nullptr;
-        ORDO_ASSERT_OK(ordo_wait_events_async(&warm, 1, &f));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&warm, 1, &f));
         clSetUserEventStatus(warm, CL_COMPLETE);
         ORDO_ASSERT_OK(ordo_future_wait(f, eventually(), 0));
         ordo_future_destroy(f);
@@ -291,7 +291,7 @@ TEST(AsyncWait, TenThousandPendingWaitsAddNoThreads) {
     std::vector<ordo_future> futures(n);
     for (int i = 0; i < n; ++i) {
         events[i] = make_user_event();
-        ORDO_ASSERT_OK(ordo_wait_events_async(&events[i], 1, &futures[i]));
+        ORDO_ASSERT_OK(ordo_events_wait_async(&events[i], 1, &futures[i]));
     }
     int during = thread_count();
     for (int i = 0; i < n; ++i)

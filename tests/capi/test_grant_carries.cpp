@@ -176,7 +176,7 @@ TEST(GrantCarries, PollingWaitCompleteOfSharedAndMultiTicketsRegistersOnce) {
         for (auto &t : readers)
             ORDO_ASSERT_OK(ordo_resource_acquire_shared(r[0], &t));
         ordo_multi_ticket m = nullptr;
-        ORDO_ASSERT_OK(ordo_acquire_many(r, nullptr, 2, &m));
+        ORDO_ASSERT_OK(ordo_resource_acquire_many(r, nullptr, 2, &m));
         ORDO_ASSERT_OK(ordo_ticket_ready(first[0], &a, 1));
         ORDO_ASSERT_OK(ordo_ticket_ready(first[1], &b, 1));
         uint64_t before = callback_registrations_on_this_thread();

@@ -137,7 +137,7 @@ TEST(JobQueue, BoundedAddWaitsForRoomFromAnotherThread) {
     EXPECT_EQ(size_of(q), 3u); // the completed job stays until clean/finish
     // A completed job never waits for room.
     ordo_future done = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(nullptr, 0, &done));
+    ORDO_ASSERT_OK(ordo_events_wait_async(nullptr, 0, &done));
     ORDO_EXPECT_OK(ordo_job_queue_try_add(q, done));
     ordo_future_destroy(done);
     ordo_job_queue_destroy(q);
@@ -154,7 +154,7 @@ TEST(JobQueue, BacklogNeverCountsAJobThatWasAlreadyComplete) {
     for (auto f : pending.futures)
         ORDO_ASSERT_OK(ordo_job_queue_add(q, f, ORDO_DEADLINE_NEVER));
     ordo_future done = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(nullptr, 0, &done));
+    ORDO_ASSERT_OK(ordo_events_wait_async(nullptr, 0, &done));
     // The adder goes on until the reader has read many times, and the other
     // way round, whichever thread the scheduler starts first.
     constexpr long kRounds = 400'000;
@@ -195,7 +195,7 @@ TEST(JobQueue, TryAddIsNotRefusedBecauseOfAJobThatWasAlreadyComplete) {
     ORDO_ASSERT_OK(ordo_job_queue_create(2, &q));
     ORDO_ASSERT_OK(ordo_job_queue_add(q, first.futures[0], ORDO_DEADLINE_NEVER));
     ordo_future done = nullptr;
-    ORDO_ASSERT_OK(ordo_wait_events_async(nullptr, 0, &done));
+    ORDO_ASSERT_OK(ordo_events_wait_async(nullptr, 0, &done));
     std::atomic<bool> trying{true};
     std::thread adder([&] {
         while (trying.load())
@@ -282,7 +282,7 @@ TEST(JobQueue, TicketGrantsAndEventWaitsAsJobs) {
     ordo_future grant_b = nullptr, events = nullptr;
     ORDO_ASSERT_OK(ordo_ticket_grant_future(b, &grant_b));
     ORDO_ASSERT_OK(ordo_job_queue_add(q, grant_b, soon()));
-    ORDO_ASSERT_OK(ordo_wait_events_async(&e, 1, &events));
+    ORDO_ASSERT_OK(ordo_events_wait_async(&e, 1, &events));
     EXPECT_EQ(ordo_job_queue_try_add(q, events), ORDO_ERROR_WOULD_BLOCK);
     ORDO_ASSERT_OK(ordo_ticket_ready(a, &e, 1));
     ORDO_EXPECT_OK(ordo_job_queue_add(q, events, eventually()));

@@ -281,7 +281,7 @@ TEST(OutOfMemory, WaitEventsAsyncKeepsNoReference) {
         ordo_future f = reinterpret_cast<ordo_future>(&nth);
         bool hit = false;
         int status = with_failure(
-            nth, [&] { return ordo_wait_events_async(e, 2, &f); }, &hit);
+            nth, [&] { return ordo_events_wait_async(e, 2, &f); }, &hit);
         if (!hit) {
             ASSERT_EQ(status, ORDO_OK);
             EXPECT_EQ(ordo_future_poll(f), ORDO_PENDING);

@@ -3,7 +3,7 @@
 #include "../support/cl_env.hpp"
 #include "../support/coroutines.hpp"
 
-#include <ordo/ordo.hpp>
+#include <ordo/coro.hpp>
 
 #include <gtest/gtest.h>
 

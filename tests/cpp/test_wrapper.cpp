@@ -2,9 +2,10 @@
 #include "../support/cl_env.hpp"
 #include "../support/coroutines.hpp"
 
-#include <ordo/ordo.hpp>
+#include <ordo/coro.hpp>
 
 #include <latch>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -22,7 +23,7 @@ TEST(Wrapper, TicketDroppedDuringUnwindingFailsSuccessors) {
     } catch (const std::runtime_error &) {
     }
     try {
-        next.wait(ordo::deadline_after(std::chrono::seconds(1)));
+        next.wait_until(ordo::deadline_after(std::chrono::seconds(1)));
         FAIL() << "the dropped ticket should have failed its successor";
     } catch (const ordo::Error &e) {
         EXPECT_EQ(e.status(), ORDO_ERROR_ABANDONED);
@@ -40,22 +41,101 @@ TEST(Wrapper, TicketDroppedNormallyWarnsAndReleases) {
         second = r.acquire();
     }
     EXPECT_TRUE(log.contains("ticket released without ready"));
-    EXPECT_TRUE(second.wait(ordo::deadline_after(std::chrono::seconds(1))).empty());
+    std::optional<std::vector<cl::Event>> events =
+        second.wait_until(ordo::deadline_after(std::chrono::seconds(1)));
+    ASSERT_TRUE(events.has_value());
+    EXPECT_TRUE(events->empty());
     second.ready();
 }
 
-TEST(Wrapper, TimeoutIsAnErrorWithItsStatus) {
-    ordo::Resource r;
+// One policy for every wait: a timeout is an empty optional (or false),
+// never an exception; a failure is always one.
+TEST(Wrapper, EveryWaitReportsATimeoutByValueAndAFailureByException) {
+    ordo::Resource r, s;
     ordo::Ticket a = r.acquire(), b = r.acquire();
+    cl::CommandQueue queue(cl_env().queue1, true);
+    EXPECT_FALSE(b.wait_until(ordo::now()).has_value());
+    EXPECT_FALSE(b.wait_view_until(ordo::now()).has_value());
+    EXPECT_FALSE(b.wait_complete_until(ordo::now()).has_value());
+    EXPECT_FALSE(b.enqueue_wait_until(queue, ordo::now()).has_value());
+    ordo::Ticket s0 = s.acquire();
+    ordo::MultiTicket m({r, s});
+    EXPECT_FALSE(m.wait_until(ordo::now()).has_value());
+    EXPECT_FALSE(m.wait_complete_until(ordo::now()).has_value());
+    EXPECT_FALSE(m.enqueue_wait_until(queue, ordo::now()).has_value());
+    ordo::Promise p;
+    EXPECT_FALSE(p.future().wait_until(ordo::now()));
+    ordo::JobQueue q(1);
+    q.add(p.future());
+    ordo::Promise p2;
+    EXPECT_FALSE(q.add_until(p2.future(), ordo::now()));
+    EXPECT_FALSE(q.finish_until(0, ordo::now()));
+
+    a.fail(ORDO_ERROR_FAILED, "chunk a failed");
     try {
-        b.wait(ordo::now());
-        FAIL();
+        b.wait_until(ordo::now());
+        FAIL() << "a failure is an exception";
     } catch (const ordo::Error &e) {
-        EXPECT_EQ(e.status(), ORDO_ERROR_TIMEOUT);
+        EXPECT_EQ(e.status(), ORDO_ERROR_FAILED);
     }
-    a.ready();
-    b.wait(ordo::now());
-    b.ready();
+    EXPECT_THROW(b.wait_complete_until(ordo::now()), ordo::Error);
+    EXPECT_THROW(b.wait(), ordo::Error);
+    b.fail(ORDO_ERROR_FAILED, "passed on");
+    s0.ready();
+    EXPECT_THROW(m.wait_until(ordo::now()), ordo::Error);
+    m.fail(ORDO_ERROR_FAILED, "passed on");
+    p.fail(ORDO_ERROR_FAILED, "job failed");
+    EXPECT_THROW(p.future().wait_until(ordo::now()), ordo::Error);
+    EXPECT_THROW(q.finish_until(0, ordo::now()), ordo::Error);
+}
+
+// Regression: MultiTicket's destructor failed its tickets whenever it ran
+// during unwinding, also after ready() had released them all; the refused
+// fail call then overwrote the thread's last error message.
+TEST(Wrapper, MultiTicketReleasedBeforeUnwindingIsNotFailedAgain) {
+    ordo::Resource r, s;
+    ordo::Ticket after_r;
+    try {
+        ordo::MultiTicket m({r, s});
+        after_r = r.acquire();
+        m.wait();
+        m.ready_one(0);
+        m.ready_one(1);
+        EXPECT_TRUE(m.released());
+        // A known last error, which a refused call would overwrite.
+        EXPECT_EQ(ordo_ticket_ready(nullptr, nullptr, 0), ORDO_ERROR_INVALID_HANDLE);
+        throw std::runtime_error("a later step failed");
+    } catch (const std::runtime_error &) {
+    }
+    EXPECT_NE(std::string(ordo_last_error_message()).find("ORDO_ERROR_INVALID_HANDLE"),
+              std::string::npos)
+        << ordo_last_error_message();
+    EXPECT_TRUE(after_r.wait_until(ordo::now()).has_value());
+    after_r.ready();
+}
+
+TEST(Wrapper, MultiTicketUnwindingFailsOnlyWhatItHasNotReleased) {
+    ordo::Resource r, s;
+    ordo::Ticket after_r, after_s;
+    try {
+        ordo::MultiTicket m({r, s});
+        after_r = r.acquire();
+        after_s = s.acquire();
+        m.wait();
+        m.ready_one(0);
+        EXPECT_FALSE(m.released());
+        throw std::runtime_error("a later step failed");
+    } catch (const std::runtime_error &) {
+    }
+    EXPECT_TRUE(after_r.wait_until(ordo::now()).has_value());
+    try {
+        after_s.wait_until(ordo::now());
+        FAIL() << "the ticket not released should have failed";
+    } catch (const ordo::Error &e) {
+        EXPECT_EQ(e.status(), ORDO_ERROR_ABANDONED);
+    }
+    after_r.ready();
+    after_s.ready();
 }
 
 TEST(Wrapper, FuturesCloneAndPromisesComplete) {
@@ -74,14 +154,14 @@ TEST(Wrapper, FuturesCloneAndPromisesComplete) {
 TEST(Wrapper, JobQueue) {
     ordo::JobQueue q(1);
     ordo::Promise a, b;
-    EXPECT_TRUE(q.add(a.future()));
+    q.add(a.future());
     EXPECT_FALSE(q.try_add(b.future()));
     a.fail(ORDO_ERROR_FAILED, "chunk a failed");
     EXPECT_TRUE(q.try_add(b.future()));
     EXPECT_THROW(q.clean(), ordo::Error);
     EXPECT_EQ(q.size(), 1u);
     b.complete();
-    EXPECT_TRUE(q.finish(0, ordo::deadline_after(std::chrono::seconds(1))));
+    EXPECT_TRUE(q.finish_until(0, ordo::deadline_after(std::chrono::seconds(1))));
     EXPECT_TRUE(q.empty());
 }
 
@@ -89,7 +169,7 @@ namespace {
 
 ordo::Task take_in_order(ordo::Ticket ticket, ordo::Executor ex, int index, std::vector<int> &order,
                          std::vector<std::thread::id> &threads) {
-    std::vector<cl::Event> events = co_await ticket.granted(ex);
+    std::vector<cl::Event> events = co_await ordo::granted(ticket, ex);
     order.push_back(index);
     threads.push_back(std::this_thread::get_id());
     ticket.ready();
@@ -184,20 +264,20 @@ namespace {
 
 ordo::Task hold_through_grant(ordo::Ticket ticket, ordo::Executor ex, bool completed) {
     if (completed)
-        co_await ticket.completed(ex);
+        co_await ordo::completed(ticket, ex);
     else
-        co_await ticket.granted(ex);
+        co_await ordo::granted(ticket, ex);
     ticket.ready();
 }
 
 ordo::Task fail_after_grant(ordo::Ticket ticket, ordo::Executor ex) {
-    co_await ticket.granted(ex);
+    co_await ordo::granted(ticket, ex);
     throw std::runtime_error("the chunk's kernel failed");
 }
 
 } // namespace
 
-// Regression: co_await ticket.granted(ex) and completed(ex) take a grant
+// Regression: co_await ordo::granted(ticket, ex) and completed(ex) take a grant
 // future, which counted as seeing the grant; a coroutine destroyed while
 // suspended there released its ticket as seen, so the successor was granted
 // without the predecessor's events.
@@ -215,9 +295,11 @@ TEST(Coroutines, DestroyedWhileSuspendedForwardsThePredecessorsEvents) {
         // ready(), on this thread, while the loop lives.
         e.setStatus(CL_COMPLETE);
         first.ready({e});
-        std::vector<cl::Event> events = third.wait(ordo::deadline_after(std::chrono::seconds(1)));
-        ASSERT_EQ(events.size(), 1u) << (completed ? "completed" : "granted");
-        EXPECT_EQ(events[0](), e());
+        std::optional<std::vector<cl::Event>> events =
+            third.wait_until(ordo::deadline_after(std::chrono::seconds(1)));
+        ASSERT_TRUE(events.has_value());
+        ASSERT_EQ(events->size(), 1u) << (completed ? "completed" : "granted");
+        EXPECT_EQ((*events)[0](), e());
         third.ready();
     }
 }
@@ -241,7 +323,7 @@ TEST(Coroutines, TicketParameterOfACoroutineThatThrewFailsItsSuccessor) {
         EXPECT_THROW(task.get(), std::runtime_error);
     }
     try {
-        third.wait(ordo::deadline_after(std::chrono::seconds(1)));
+        third.wait_until(ordo::deadline_after(std::chrono::seconds(1)));
         FAIL() << "the coroutine's ticket should have failed its successor";
     } catch (const ordo::Error &e) {
         EXPECT_EQ(e.status(), ORDO_ERROR_ABANDONED);

@@ -75,7 +75,7 @@ int init_cl() {
     char name[256] = {};
     clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof name - 1, name, nullptr);
     g_cl.pocl = std::strstr(name, "Portable Computing Language") != nullptr;
-    ordo_set_log_callback(quiet_log, nullptr);
+    ordo_log_set_callback(quiet_log, nullptr);
     return 0;
 }
 
@@ -250,14 +250,14 @@ public:
             clReleaseCommandQueue(q);
         ordo_trace_stop();
         ordo_diagnostics_enable(0);
-        ordo_set_wait_warning(0);
-        ordo_set_log_level(ORDO_LOG_WARNING);
+        ordo_diagnostics_set_wait_warning(0);
+        ordo_log_set_level(ORDO_LOG_WARNING);
         ordo_deadline deadline = ordo_deadline_after(10'000'000'000);
         owned_.insert(owned_.end(), deferred_barriers_.begin(), deferred_barriers_.end());
         for (cl_event e : owned_) {
             cl_uint count = 0;
             for (;;) {
-                ordo_flush_releases(deadline);
+                ordo_events_flush_releases(deadline);
                 clGetEventInfo(e, CL_EVENT_REFERENCE_COUNT, sizeof count, &count, nullptr);
                 if (count <= 1 || ordo_now() > deadline)
                     break;
@@ -407,7 +407,7 @@ private:
         r.mode_pointer = b / 16 % 2 ? nullptr : r.modes;
         return r;
     }
-    // What ordo_acquire_many / ordo_ring_create must answer for a list
+    // What ordo_resource_acquire_many / ordo_ring_create must answer for a list
     // (modes only for acquire_many), out given or not.
     int expect_list(const Resources &r, bool with_modes, bool out_null) {
         if (out_null || r.count == 0 || r.pointer == nullptr)
@@ -731,11 +731,11 @@ private:
             Events e = events();
             ordo_future f = nullptr;
             bool null_out = in_.byte() % 8 == 7;
-            int status = ordo_wait_events_async(e.pointer, e.count, null_out ? nullptr : &f);
+            int status = ordo_events_wait_async(e.pointer, e.count, null_out ? nullptr : &f);
             bool bad = null_out || (e.count != 0 && e.pointer == nullptr);
             for (size_t i = 0; e.pointer != nullptr && i < e.count; ++i)
                 bad = bad || e.list[i] == nullptr;
-            shadow_.check_planned("ordo_wait_events_async",
+            shadow_.check_planned("ordo_events_wait_async",
                                   bad ? ORDO_ERROR_INVALID_ARGUMENT : ORDO_OK, status);
             if (status == ORDO_OK) {
                 shadow_.event_wait_made(e.pointer, e.count, f);
@@ -835,14 +835,14 @@ private:
                 (void)std::strlen(ordo_status_description(v));
                 break;
             case 1:
-                ordo_set_log_level(v % 2 ? v : (v & 0x7f));
+                ordo_log_set_level(v % 2 ? v : (v & 0x7f));
                 break;
             case 2:
-                (void)ordo_log_level_get();
+                (void)ordo_log_get_level();
                 (void)std::strlen(ordo_last_error_message());
                 break;
             case 3:
-                ordo_flush_releases(ordo_now() - 1);
+                ordo_events_flush_releases(ordo_now() - 1);
                 break;
             case 4:
                 (void)ordo_deadline_after(in_.i64());
@@ -860,9 +860,9 @@ private:
             ordo_multi_ticket m = nullptr;
             bool out_null = in_.byte() % 8 == 7;
             int expected = expect_list(r, true, out_null);
-            int status =
-                ordo_acquire_many(r.pointer, r.mode_pointer, r.count, out_null ? nullptr : &m);
-            shadow_.check_planned("ordo_acquire_many", expected, status);
+            int status = ordo_resource_acquire_many(r.pointer, r.mode_pointer, r.count,
+                                                    out_null ? nullptr : &m);
+            shadow_.check_planned("ordo_resource_acquire_many", expected, status);
             if (status == ORDO_OK) {
                 shadow_.multi_acquired(r.list, r.count, r.mode_pointer, m);
                 keep(multis_, m);
@@ -1047,15 +1047,16 @@ private:
                 char buffer[256];
                 size_t length = 0;
                 size_t capacity = b / 4 % 2 ? sizeof buffer : b / 8 % 8;
-                ordo_dump(b / 32 % 2 ? pick(resources_) : nullptr, b / 64 % 2 ? nullptr : buffer,
-                          capacity, b / 128 ? nullptr : &length);
+                ordo_diagnostics_dump(b / 32 % 2 ? pick(resources_) : nullptr,
+                                      b / 64 % 2 ? nullptr : buffer, capacity,
+                                      b / 128 ? nullptr : &length);
                 break;
             }
             case 2:
-                ordo_set_wait_warning(b / 4 % 2 ? -1 : int64_t{b / 8} * 1000);
+                ordo_diagnostics_set_wait_warning(b / 4 % 2 ? -1 : int64_t{b / 8} * 1000);
                 break;
             default:
-                ordo_set_log_level(b / 4 % 2 ? ORDO_LOG_DEBUG : ORDO_LOG_WARNING);
+                ordo_log_set_level(b / 4 % 2 ? ORDO_LOG_DEBUG : ORDO_LOG_WARNING);
             }
             break;
         }

@@ -19,7 +19,7 @@ void release_env() {
     if (g_env == nullptr || g_released)
         return;
     g_released = true;
-    ordo_flush_releases(ORDO_DEADLINE_NEVER);
+    ordo_events_flush_releases(ORDO_DEADLINE_NEVER);
     clFinish(g_env->queue1);
     clFinish(g_env->queue2);
     clReleaseCommandQueue(g_env->queue1);
@@ -103,7 +103,7 @@ cl_int reference_count(cl_event event) {
 ::testing::AssertionResult reference_count_returns_to(cl_event event, cl_int expected) {
     ordo_deadline deadline = ordo_deadline_after(10'000'000'000);
     for (;;) {
-        ordo_flush_releases(deadline);
+        ordo_events_flush_releases(deadline);
         cl_int count = reference_count(event);
         if (count == expected)
             return ::testing::AssertionSuccess();
@@ -133,10 +133,10 @@ cl_event make_user_event(cl_context context) {
 }
 
 LogCapture::LogCapture() {
-    ordo_set_log_callback(&LogCapture::hook, this);
+    ordo_log_set_callback(&LogCapture::hook, this);
 }
 LogCapture::~LogCapture() {
-    ordo_set_log_callback(nullptr, nullptr);
+    ordo_log_set_callback(nullptr, nullptr);
 }
 
 void LogCapture::hook(void *self, int, const char *message) {

@@ -1,7 +1,7 @@
 // Test support for the C++ wrapper's coroutines. Public headers only.
 #pragma once
 
-#include <ordo/ordo.hpp>
+#include <ordo/coro.hpp>
 
 namespace ordo_test {
 

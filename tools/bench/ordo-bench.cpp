@@ -406,7 +406,7 @@ void BM_Wake(benchmark::State &state) {
                                static_cast<double>(ordo_wait.samples.size() - before));
     }
     ordo_resource_destroy(r);
-    ordo_flush_releases(ORDO_DEADLINE_NEVER);
+    ordo_events_flush_releases(ORDO_DEADLINE_NEVER);
     if (ordo_wait.samples.empty() || callback_wait.samples.empty())
         return;
     state.counters["ordo_p50_ns"] = percentile(ordo_wait.samples, 0.50);
@@ -641,7 +641,7 @@ int main(int argc, char **argv) {
     ordo_resource_destroy(g_shared);
     for (ordo_resource r : g_own)
         ordo_resource_destroy(r);
-    ordo_flush_releases(ORDO_DEADLINE_NEVER);
+    ordo_events_flush_releases(ORDO_DEADLINE_NEVER);
     clReleaseContext(g_context);
     return summary.errors() == 0 ? 0 : 1;
 }

@@ -98,24 +98,24 @@ ordo::Task run_chunk(Pipeline &p, long i, ChunkTickets tickets) {
 
     // The host input is refilled once the upload that last read it has
     // completed: a host wait for the grant and its events.
-    co_await h_in.completed(p.ex);
+    co_await ordo::completed(h_in, p.ex);
     timed_fill(s, p.rec, slot, i);
 
     // The upload waits on the device for the kernel that last read d_in.
-    std::vector<cl::Event> after = co_await d_in.granted(p.ex);
+    std::vector<cl::Event> after = co_await ordo::granted(d_in, p.ex);
     cl::Event up;
     enqueue_upload(s, slot, static_cast<cl_uint>(after.size()), raw_events(after), &up());
     h_in.ready({up()});
 
     // The kernel waits for the upload and for the download that last read d_out.
-    after = co_await d_out.granted(p.ex);
+    after = co_await ordo::granted(d_out, p.ex);
     after.push_back(up);
     cl::Event k;
     enqueue_compute(s, slot, static_cast<cl_uint>(after.size()), raw_events(after), &k());
     d_in.ready({k()});
 
     // The download overwrites h_out once the chunk before has been checked.
-    co_await h_out.granted(p.ex);
+    co_await ordo::granted(h_out, p.ex);
     cl::Event dn;
     enqueue_download(s, slot, 1, &k(), &dn());
     d_out.ready({dn()});
@@ -152,7 +152,7 @@ RunResult run_pipelined(Setup &s, long count, int inflight, Recorder *rec, Progr
     try {
         for (long i = 0; i < count; ++i) {
             // Room for one more chunk: run the chunks in flight meanwhile.
-            p.loop.run_until([&] { return jobs.backlog() < static_cast<size_t>(inflight); });
+            p.loop.run([&] { return jobs.backlog() < static_cast<size_t>(inflight); });
             reap(tasks);
             jobs.clean();
             // The chunk arrives and takes all its tickets, in chunk order,
@@ -166,9 +166,9 @@ RunResult run_pipelined(Setup &s, long count, int inflight, Recorder *rec, Progr
             if (progress != nullptr)
                 progress->tick(i);
         }
-        p.loop.run_until([&] { return jobs.backlog() == 0; });
+        p.loop.run([&] { return jobs.backlog() == 0; });
         reap(tasks);
-        jobs.finish(0, ordo::now());
+        jobs.finish_until(0, ordo::now());
     } catch (...) {
         // The chunks still in flight fail in turn (their tickets pass the
         // failure on); let them finish before the run loop goes away.

@@ -6,7 +6,7 @@
 // and the trace that the profile summary and the SVG timeline are drawn from.
 #pragma once
 
-#include <ordo/ordo.hpp>
+#include <ordo/coro.hpp>
 
 #include <cstdint>
 #include <cstdio>

@@ -1,4 +1,4 @@
-// Acquiring: one resource, several at once (ordo_acquire_many), or the next
+// Acquiring: one resource, several at once (ordo_resource_acquire_many), or the next
 // of a ring; and refused misuse of the acquiring calls.
 #include "stress.hpp"
 
@@ -122,7 +122,7 @@ void Worker::acquire_many(const std::vector<Resource *> &pool) {
     picked.resize(n);
     auto m = std::make_unique<Multi>();
     std::vector<ordo_resource> handles;
-    std::vector<int> modes;
+    std::vector<ordo_mode> modes;
     bool all_exclusive = roll(4u) == 0;
     for (Resource *r : picked) {
         auto t = std::make_shared<Ticket>();
@@ -134,19 +134,19 @@ void Worker::acquire_many(const std::vector<Resource *> &pool) {
     }
     bool null_modes = all_exclusive && roll(2u) == 0;
     int status;
-    publish_call("ordo_acquire_many");
+    publish_call("ordo_resource_acquire_many");
     {
         LockSet lock(picked);
         if (roll(32u) == 0)
             misuse_acquire_many(handles, modes);
-        status =
-            ordo_acquire_many(handles.data(), null_modes ? nullptr : modes.data(), n, &m->handle);
+        status = ordo_resource_acquire_many(handles.data(), null_modes ? nullptr : modes.data(), n,
+                                            &m->handle);
         if (status == ORDO_OK)
             for (auto &p : m->parts)
                 take_position(*p);
     }
     end_wait();
-    if (!expect_status(status, ORDO_OK, "ordo_acquire_many"))
+    if (!expect_status(status, ORDO_OK, "ordo_resource_acquire_many"))
         return;
     g_count.multi_acquires.fetch_add(1, std::memory_order_relaxed);
     g_count.multi_parts.fetch_add(static_cast<long>(n), std::memory_order_relaxed);
@@ -158,23 +158,23 @@ void Worker::acquire_many(const std::vector<Resource *> &pool) {
 // Refused calls take no place (a place taken would never be released,
 // and the watchdog would report its successors).
 void Worker::misuse_acquire_many(const std::vector<ordo_resource> &handles,
-                                 const std::vector<int> &modes) {
+                                 const std::vector<ordo_mode> &modes) {
     ordo_multi_ticket x = nullptr;
     std::vector<ordo_resource> twice(handles);
     twice.insert(twice.begin() + roll(twice.size() + 1), handles[roll(handles.size())]);
-    CHECK_STATUS(ordo_acquire_many(twice.data(), nullptr, twice.size(), &x),
+    CHECK_STATUS(ordo_resource_acquire_many(twice.data(), nullptr, twice.size(), &x),
                  check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
-    std::vector<int> bad(modes);
-    bad[roll(bad.size())] = roll(2u) == 0 ? 2 : -1;
-    CHECK_STATUS(ordo_acquire_many(handles.data(), bad.data(), handles.size(), &x),
+    std::vector<ordo_mode> bad(modes);
+    bad[roll(bad.size())] = static_cast<ordo_mode>(roll(2u) == 0 ? 2 : -1);
+    CHECK_STATUS(ordo_resource_acquire_many(handles.data(), bad.data(), handles.size(), &x),
                  check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
-    CHECK_STATUS(ordo_acquire_many(handles.data(), modes.data(), 0, &x),
+    CHECK_STATUS(ordo_resource_acquire_many(handles.data(), modes.data(), 0, &x),
                  check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
     std::vector<ordo_resource> with_null(handles);
     with_null[roll(with_null.size())] = nullptr;
-    CHECK_STATUS(ordo_acquire_many(with_null.data(), modes.data(), with_null.size(), &x),
+    CHECK_STATUS(ordo_resource_acquire_many(with_null.data(), modes.data(), with_null.size(), &x),
                  check_status_ == ORDO_ERROR_INVALID_HANDLE);
-    CHECK_STATUS(ordo_acquire_many(handles.data(), modes.data(), handles.size(), nullptr),
+    CHECK_STATUS(ordo_resource_acquire_many(handles.data(), modes.data(), handles.size(), nullptr),
                  check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
     g_count.misuse_refused.fetch_add(5, std::memory_order_relaxed);
 }
@@ -231,8 +231,9 @@ void Worker::ring_acquire() {
 void Worker::misuse_ring(Ring &g) {
     ordo_ticket x = nullptr;
     size_t index = 0;
-    CHECK_STATUS(ordo_ring_acquire(g.handle, roll(2u) == 0 ? 2 : -1, &x, &index),
-                 check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(
+        ordo_ring_acquire(g.handle, static_cast<ordo_mode>(roll(2u) == 0 ? 2 : -1), &x, &index),
+        check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(ordo_ring_acquire(g.handle, ORDO_EXCLUSIVE, nullptr, &index),
                  check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(ordo_ring_acquire(nullptr, ORDO_EXCLUSIVE, &x, &index),

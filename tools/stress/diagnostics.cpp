@@ -34,9 +34,11 @@ void Worker::diagnostics() {
         CHECK_STATUS(ordo_diagnostics_enable(static_cast<int>(roll(2u))), check_status_ == ORDO_OK);
         break;
     case 7:
-        CHECK_STATUS(ordo_set_wait_warning(roll(3u) == 0 ? 0 : 1'000'000 + roll(2'000'000u)),
-                     check_status_ == ORDO_OK);
-        CHECK_STATUS(ordo_set_wait_warning(-1), check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
+        CHECK_STATUS(
+            ordo_diagnostics_set_wait_warning(roll(3u) == 0 ? 0 : 1'000'000 + roll(2'000'000u)),
+            check_status_ == ORDO_OK);
+        CHECK_STATUS(ordo_diagnostics_set_wait_warning(-1),
+                     check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
         g_count.misuse_refused.fetch_add(1, std::memory_order_relaxed);
         break;
     case 8:
@@ -59,31 +61,32 @@ void Worker::dump(bool whole) {
     if (whole) {
         // Ask for the length, then dump into a buffer that large (the
         // queue may have grown meanwhile: then it is cut short).
-        CHECK_STATUS(ordo_dump(h, nullptr, 0, &length), check_status_ == ORDO_OK);
+        CHECK_STATUS(ordo_diagnostics_dump(h, nullptr, 0, &length), check_status_ == ORDO_OK);
         std::vector<char> buffer(length + 1, '\x7f');
         size_t again = 0;
-        CHECK_STATUS(ordo_dump(h, buffer.data(), buffer.size(), &again), check_status_ == ORDO_OK);
+        CHECK_STATUS(ordo_diagnostics_dump(h, buffer.data(), buffer.size(), &again),
+                     check_status_ == ORDO_OK);
         size_t n = strnlen(buffer.data(), buffer.size());
         if (n != std::min(again, buffer.size() - 1))
-            violation("ordo_dump wrote %zu characters of %zu into %zu bytes", n, again,
+            violation("ordo_diagnostics_dump wrote %zu characters of %zu into %zu bytes", n, again,
                       buffer.size());
         else if (std::strncmp(buffer.data(), "resource ", 9) != 0)
-            violation("ordo_dump wrote \"%.40s\"", buffer.data());
+            violation("ordo_diagnostics_dump wrote \"%.40s\"", buffer.data());
         return;
     }
     static constexpr size_t kCapacities[] = {1, 2, 16, 64, 512};
     size_t capacity = kCapacities[roll(std::size(kCapacities))];
     std::vector<char> buffer(capacity + 1, '\x7f'); // one byte of canary
     bool want_length = roll(4u) != 0;
-    CHECK_STATUS(ordo_dump(h, buffer.data(), capacity, want_length ? &length : nullptr),
+    CHECK_STATUS(ordo_diagnostics_dump(h, buffer.data(), capacity, want_length ? &length : nullptr),
                  check_status_ == ORDO_OK);
     size_t n = strnlen(buffer.data(), capacity + 1);
     if (buffer[capacity] != '\x7f' || n > capacity - 1 ||
         (want_length && n != std::min(length, capacity - 1)))
-        violation("ordo_dump into %zu bytes wrote %zu characters (full length %zu)", capacity, n,
-                  length);
+        violation("ordo_diagnostics_dump into %zu bytes wrote %zu characters (full length %zu)",
+                  capacity, n, length);
     if (roll(8u) == 0) {
-        CHECK_STATUS(ordo_dump(h, nullptr, 8, &length),
+        CHECK_STATUS(ordo_diagnostics_dump(h, nullptr, 8, &length),
                      check_status_ == ORDO_ERROR_INVALID_ARGUMENT);
         g_count.misuse_refused.fetch_add(1, std::memory_order_relaxed);
     }

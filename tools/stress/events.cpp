@@ -54,7 +54,7 @@ void Events::stop() {
 // deadline is reported.
 void Events::check_baselines(int64_t bound_ns) {
     ordo_deadline deadline = ordo_now() + bound_ns;
-    ordo_flush_releases(deadline);
+    ordo_events_flush_releases(deadline);
     std::vector<cl_event> left = std::move(tracked_);
     tracked_.clear();
     for (;;) {
@@ -75,7 +75,7 @@ void Events::check_baselines(int64_t bound_ns) {
         left = std::move(above);
         if (left.empty() || ordo_now() > deadline)
             break;
-        ordo_flush_releases(deadline);
+        ordo_events_flush_releases(deadline);
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     for (cl_event e : left) {

@@ -96,7 +96,7 @@ void Jobs::drop(Job &job) {
 
 void Jobs::start() {
     CHECK_STATUS(ordo_job_queue_create(model.max_pending(), &queue), check_status_ == ORDO_OK);
-    CHECK_STATUS(ordo_wait_events_async(nullptr, 0, &done), check_status_ == ORDO_OK);
+    CHECK_STATUS(ordo_events_wait_async(nullptr, 0, &done), check_status_ == ORDO_OK);
     checker_ = std::thread([this] {
         while (!stop_.load(std::memory_order_acquire)) {
             size_t backlog = 0;

@@ -291,7 +291,7 @@ int main(int argc, char **argv) {
         std::printf("ordo-stress: deferred device waits only on grants that came without "
                     "failure (POCL 3.1 crashes when a user event a queued command waits for "
                     "fails while the queue is in use; --deferred-failures 1 to try)\n");
-    ordo_set_log_callback(count_warnings, nullptr);
+    ordo_log_set_callback(count_warnings, nullptr);
 
     for (int i = 0; i < o.resources + o.free_resources; ++i) {
         bool tracked = i < o.resources;
@@ -341,7 +341,7 @@ int main(int argc, char **argv) {
     watchdog.stop();
     watchdog.drain();
     ordo_trace_stop();
-    ordo_set_wait_warning(0);
+    ordo_diagnostics_set_wait_warning(0);
     ordo_diagnostics_enable(0);
     for (auto &r : s.resources) {
         if (r->writers.load() != 0 || r->readers.load() != 0)
@@ -355,9 +355,9 @@ int main(int argc, char **argv) {
     for (auto &g : s.rings)
         CHECK_STATUS(ordo_ring_destroy(g->handle), check_status_ == ORDO_OK);
     events.check_baselines(o.stuck_ns);
-    ordo_flush_releases(ORDO_DEADLINE_NEVER);
+    ordo_events_flush_releases(ORDO_DEADLINE_NEVER);
     clReleaseContext(s.context);
-    ordo_set_log_callback(nullptr, nullptr);
+    ordo_log_set_callback(nullptr, nullptr);
 
     long violations = g_violations.load();
     const Counters &c = g_count;

@@ -1,4 +1,4 @@
-// Multi-resource tickets (ordo_acquire_many): waits, releases together or
+// Multi-resource tickets (ordo_resource_acquire_many): waits, releases together or
 // one by one, and refused misuse.
 #include "stress.hpp"
 

@@ -8,7 +8,7 @@
 // Each of N threads (default 8) does its share of M operations (default
 // 100,000) on K resources (default 16), holding up to H tickets at a time:
 // acquire, exclusive or shared, one resource at a time, through a ring, or
-// on 2-3 resources at once (ordo_acquire_many); wait for a grant on the host
+// on 2-3 resources at once (ordo_resource_acquire_many); wait for a grant on the host
 // (grant only, or grant and events), on the device (a barrier on the
 // thread's own queue, or a deferred barrier on a second queue), through a
 // grant future with a callback, or with an asynchronous wait for the grant's
@@ -40,7 +40,7 @@
 //  - deadlock freedom: F more resources (--free, default 4) are acquired
 //    without the tool serialising anything (so their positions are not
 //    known and their order is not checked), often 2-3 at once by
-//    ordo_acquire_many on heavily overlapping sets; a holder of a single
+//    ordo_resource_acquire_many on heavily overlapping sets; a holder of a single
 //    ticket or multi-ticket may wait for it without deadline, and the
 //    watchdog reports such a wait still blocked after --stuck-ms;
 //  - statuses are the documented ones, and a timeout never comes early; a
@@ -296,7 +296,7 @@ void check_barriers(Ticket &t);
 std::vector<ordo_model::Events> possible_unions(const std::vector<Ticket *> &parts);
 
 // A multi-resource ticket: one handle, a Ticket per resource (no handle of
-// its own), in the order given to ordo_acquire_many.
+// its own), in the order given to ordo_resource_acquire_many.
 struct Multi {
     ordo_multi_ticket handle = nullptr;
     std::vector<TicketPtr> parts;
@@ -517,7 +517,7 @@ private:
     void misuse_acquire(Resource &r);
     void acquire_many(const std::vector<Resource *> &pool);
     void misuse_acquire_many(const std::vector<ordo_resource> &handles,
-                             const std::vector<int> &modes);
+                             const std::vector<ordo_mode> &modes);
     void ring_acquire();
     void misuse_ring(Ring &g);
 

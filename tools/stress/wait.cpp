@@ -77,7 +77,7 @@ void Worker::publish_wait(const char *what, Ticket &t, ordo_deadline deadline) {
 
 // Waits without a deadline, only while holding this one ticket or
 // multi-ticket: every blocked thread then waits for tickets earlier than
-// its own on their resources, and ordo_acquire_many never interleaves
+// its own on their resources, and ordo_resource_acquire_many never interleaves
 // the places of two calls, so the waits cannot form a cycle.
 ordo_deadline Worker::pick_wait_deadline() {
     if (holdings() == 1 && roll(8u) == 0) {
@@ -296,7 +296,7 @@ void Worker::async_wait_for_grant_events(size_t i) {
     if (poll_grant(t, "poll before an asynchronous wait", &events, &n) != ORDO_OK || n == 0)
         return;
     auto w = std::make_unique<AsyncWait>();
-    CHECK_STATUS(ordo_wait_events_async(events, n, &w->future), check_status_ == ORDO_OK);
+    CHECK_STATUS(ordo_events_wait_async(events, n, &w->future), check_status_ == ORDO_OK);
     if (w->future == nullptr)
         return;
     for (size_t k = 0; k < n; ++k) {
