@@ -385,9 +385,9 @@ private:
     // NULL and wrong kinds), or a NULL array with a count.
     struct Resources {
         ordo_resource list[4] = {};
-        int modes[4] = {};
+        ordo_mode modes[4] = {};
         const ordo_resource *pointer = nullptr;
-        const int *mode_pointer = nullptr;
+        const ordo_mode *mode_pointer = nullptr;
         size_t count = 0;
     };
     Resources resource_list() {
@@ -401,7 +401,7 @@ private:
         for (size_t i = 0; i < r.count; ++i) {
             r.list[i] = pick(resources_);
             uint8_t m = in_.byte();
-            r.modes[i] = m % 8 == 7 ? m : m % 2; // sometimes a bad mode
+            r.modes[i] = static_cast<ordo_mode>(m % 8 == 7 ? m : m % 2); // sometimes a bad mode
         }
         r.pointer = r.list;
         r.mode_pointer = b / 16 % 2 ? nullptr : r.modes;
@@ -968,8 +968,8 @@ private:
             size_t index = 0;
             int mode = b % 8 == 7 ? b : b % 2;
             bool null_out = b % 16 == 14, null_index = b % 4 == 3;
-            int status = ordo_ring_acquire(ring, mode, null_out ? nullptr : &t,
-                                           null_index ? nullptr : &index);
+            int status = ordo_ring_acquire(ring, static_cast<ordo_mode>(mode),
+                                           null_out ? nullptr : &t, null_index ? nullptr : &index);
             int expected = !shadow_.ring_live(ring) ? ORDO_ERROR_INVALID_HANDLE
                            : (mode != ORDO_EXCLUSIVE && mode != ORDO_SHARED)
                                ? ORDO_ERROR_INVALID_ARGUMENT

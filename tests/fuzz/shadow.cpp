@@ -813,7 +813,7 @@ void Shadow::queue_destroyed(ordo_job_queue qh, int status) {
 // ---------------------------------------------------------------------------
 // Multi-resource tickets
 
-void Shadow::multi_acquired(const ordo_resource *resources, size_t n, const int *modes,
+void Shadow::multi_acquired(const ordo_resource *resources, size_t n, const ordo_mode *modes,
                             ordo_multi_ticket m) {
     MultiRec rec;
     for (size_t i = 0; i < n; ++i) {

@@ -131,7 +131,7 @@ public:
     void queue_destroyed(ordo_job_queue q, int status);
 
     // --- multi-resource tickets and rings ----------------------------------------
-    void multi_acquired(const ordo_resource *resources, size_t n, const int *modes,
+    void multi_acquired(const ordo_resource *resources, size_t n, const ordo_mode *modes,
                         ordo_multi_ticket m);
     void check_multi_wait(ordo_multi_ticket m, int status, const cl_event *events, size_t n,
                           bool asked_events, bool complete, uint64_t registrations);
