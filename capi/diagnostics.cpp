@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
 
 using namespace ordo::capi;
 
@@ -64,8 +65,8 @@ ORDO_API int ordo_trace_write(const char *path) {
         std::string json = trace_json();
         FILE *f = std::fopen(path, "w");
         if (f == nullptr)
-            throw Error(ORDO_ERROR_SYSTEM,
-                        std::string("cannot open ") + path + ": " + std::strerror(errno));
+            throw Error(ORDO_ERROR_SYSTEM, std::string("cannot open ") + path + ": " +
+                                               std::generic_category().message(errno));
         size_t written = std::fwrite(json.data(), 1, json.size(), f);
         bool ok = written == json.size();
         ok = std::fclose(f) == 0 && ok;

@@ -144,6 +144,7 @@ H *publish(T *object) noexcept {
     slot->generation.store(generation, std::memory_order_release);
     uint64_t value = (uint64_t{generation} << kGenerationShift) |
                      (uint64_t{Kind<T>::id} << kKindShift) | slot->index;
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): a handle is a value, never dereferenced
     return reinterpret_cast<H *>(static_cast<uintptr_t>(value));
 }
 

@@ -23,7 +23,7 @@ ORDO_API int ordo_job_queue_add(ordo_job_queue queue, ordo_future job, ordo_dead
     return guarded([&] {
         JobQueue &q = *lookup<JobQueueHandle>(queue, "queue").queue;
         Ref<Future> f = lookup<FutureHandle>(job, "job").future;
-        return report(q.add(std::move(f), deadline), nullptr);
+        return report(q.add(f, deadline), nullptr);
     });
 }
 
@@ -31,7 +31,7 @@ ORDO_API int ordo_job_queue_try_add(ordo_job_queue queue, ordo_future job) {
     return guarded([&] {
         JobQueue &q = *lookup<JobQueueHandle>(queue, "queue").queue;
         Ref<Future> f = lookup<FutureHandle>(job, "job").future;
-        int status = q.try_add(std::move(f));
+        int status = q.try_add(f);
         if (status == ORDO_ERROR_WOULD_BLOCK)
             return set_last_error(status, "the job queue's backlog is at its bound");
         return status;

@@ -4,6 +4,7 @@
 #include "resource.hpp"
 #include "ticket.hpp"
 
+#include "immortal.hpp"
 #include "thread_annotations.hpp"
 #include <algorithm>
 #include <atomic>
@@ -37,14 +38,15 @@ struct Table {
     uint64_t next_sequence ORDO_GUARDED_BY(mutex) = 0;
 };
 
-// Immortal: tickets may be destroyed during static destruction.
+// Tickets may be destroyed during static destruction.
 Table &table() {
-    static Table *t = new Table;
-    return *t;
+    static Immortal<Table> t;
+    return t.get();
 }
 
 bool enabled_from_environment() {
-    const char *env = std::getenv("ORDO_DIAGNOSTICS");
+    // ordo never changes the environment, so reading it races nothing of ours.
+    const char *env = std::getenv("ORDO_DIAGNOSTICS"); // NOLINT(concurrency-mt-unsafe)
     return env != nullptr && *env != '\0' && std::strcmp(env, "0") != 0;
 }
 
@@ -107,7 +109,7 @@ void describe_ticket(std::string &out, Ticket &t, const TicketInfo &info, int64_
     if (!info.name.empty())
         append(out, " \"%s\"", info.name.c_str());
     append(out, " %s, acquired %.1f ms ago: ", t.mode() == Mode::kShared ? "shared" : "exclusive",
-           (now - t.acquired_at()) / 1e6);
+           static_cast<double>(now - t.acquired_at()) / 1e6);
     Ref<Future> grant = t.grant_for_walk();
     bool granted = grant && grant->is_complete();
     if (t.handed_on()) {
@@ -123,8 +125,8 @@ void describe_ticket(std::string &out, Ticket &t, const TicketInfo &info, int64_
     if (t.holder_gone())
         out += "; holder gone";
     if (info.waiting_since != 0)
-        append(out, "; host wait for %.1f ms on thread %ld", (now - info.waiting_since) / 1e6,
-               info.waiting_thread);
+        append(out, "; host wait for %.1f ms on thread %ld",
+               static_cast<double>(now - info.waiting_since) / 1e6, info.waiting_thread);
     if (granted && !t.handed_on()) {
         if (grant->state() == Future::kFailed) {
             append(out, "; predecessor failed: %s", grant->failure().message().c_str());

@@ -4,6 +4,7 @@
 #include "error.hpp"
 #include "service.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -17,7 +18,8 @@ void EventList::reserve(size_t n) {
     if (n > UINT32_MAX)
         throw Error(ORDO_ERROR_INVALID_ARGUMENT, "too many events in one list");
     maybe_fail_allocation();
-    size_t cap = cap_ * 2 > n ? cap_ * 2 : n;
+    // Doubling, within the 32-bit capacity (n itself fits, checked above).
+    size_t cap = std::max(n, std::min(size_t{cap_} * 2, size_t{UINT32_MAX}));
     auto *array = static_cast<cl_event *>(std::malloc(cap * sizeof(cl_event)));
     if (array == nullptr)
         throw std::bad_alloc();

@@ -12,6 +12,9 @@
 
 namespace ordo::detail {
 
+template <class T>
+class Immortal;
+
 class Failure final : public RefCounted<Failure> {
 public:
     // Throws std::bad_alloc (also when the test hook says so).
@@ -26,6 +29,7 @@ public:
 private:
     friend class RefCounted<Failure>;
     friend class Error;
+    friend class Immortal<Failure>;
     Failure(int status, std::string message, cl_int cl_status)
         : status_(status), cl_status_(cl_status), message_(std::move(message)) {}
     ~Failure() = default;

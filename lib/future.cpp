@@ -7,13 +7,15 @@
 #include <cstring>
 #include <new>
 #include <sys/eventfd.h>
+#include <system_error>
 #include <unistd.h>
 #include <vector>
 
 namespace ordo::detail {
 namespace {
 
-Callback *const kClosed = reinterpret_cast<Callback *>(uintptr_t{1});
+// A tag, never dereferenced.
+Callback *const kClosed = reinterpret_cast<Callback *>(uintptr_t{1}); // NOLINT(*-no-int-to-ptr)
 
 // Per-thread dispatch state: depth of callback dispatch, and futures whose
 // callbacks wait for the outermost dispatch to run them.
@@ -245,7 +247,7 @@ int Future::fd() {
         return fd;
     int made = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (made < 0)
-        throw Error(ORDO_ERROR_SYSTEM, std::string("eventfd failed: ") + std::strerror(errno));
+        throw Error(ORDO_ERROR_SYSTEM, "eventfd failed: " + std::generic_category().message(errno));
     int expected = -1;
     if (!x.fd.compare_exchange_strong(expected, made, std::memory_order_seq_cst)) {
         close(made);

@@ -53,18 +53,18 @@ void JobQueue::on_job_done(Callback *self, Future &) noexcept {
         delete e; // drops its reference to the queue: nothing of q after this
 }
 
-int JobQueue::add(Ref<Future> job, Deadline deadline) {
-    return insert(std::move(job), deadline, true);
+int JobQueue::add(const Ref<Future> &job, Deadline deadline) {
+    return insert(job, deadline, true);
 }
 
-int JobQueue::try_add(Ref<Future> job) {
-    return insert(std::move(job), kNever, false);
+int JobQueue::try_add(const Ref<Future> &job) {
+    return insert(job, kNever, false);
 }
 
 // The backlog counts a job only if it was pending when it was counted, and
 // under the same lock as the bound is checked: it never exceeds the bound,
 // and never counts a job that was complete when it was added.
-int JobQueue::insert(Ref<Future> job, Deadline deadline, bool may_wait) {
+int JobQueue::insert(const Ref<Future> &job, Deadline deadline, bool may_wait) {
     maybe_fail_allocation();
     auto *e = new Entry;
     e->fn = on_job_done;

@@ -28,10 +28,10 @@ public:
 
     // Appends job, waiting while the backlog is at its bound. Returns ORDO_OK
     // or ORDO_ERROR_TIMEOUT (nothing added).
-    int add(Ref<Future> job, Deadline deadline);
+    int add(const Ref<Future> &job, Deadline deadline);
     // Appends job if the backlog is below its bound: ORDO_OK or
     // ORDO_ERROR_WOULD_BLOCK (nothing added).
-    int try_add(Ref<Future> job);
+    int try_add(const Ref<Future> &job);
 
     // Removes completed jobs from the front. Returns ORDO_OK, or the status
     // of the first failed job among those removed (*failure receives it).
@@ -62,7 +62,7 @@ private:
         Ref<Future> future;
     };
     struct Entry;
-    int insert(Ref<Future> job, Deadline deadline, bool may_wait);
+    int insert(const Ref<Future> &job, Deadline deadline, bool may_wait);
     static void on_job_done(Callback *self, Future &job) noexcept;
 
     const size_t max_pending_;

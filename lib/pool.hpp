@@ -18,6 +18,7 @@
 
 #include "error.hpp"
 
+#include "immortal.hpp"
 #include "thread_annotations.hpp"
 #include <atomic>
 #include <bit>
@@ -144,8 +145,8 @@ private:
         bool arena_ready ORDO_GUARDED_BY(mutex) = false;
     };
     static Global &global() {
-        static Global *g = new Global;
-        return *g;
+        static Immortal<Global> g;
+        return g.get();
     }
 
     // The thread's cache: plain data in initial-exec TLS, so that reaching

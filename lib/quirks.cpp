@@ -1,5 +1,6 @@
 #include "quirks.hpp"
 
+#include "immortal.hpp"
 #include "thread_annotations.hpp"
 #include <cstring>
 #include <mutex>
@@ -54,10 +55,10 @@ struct DeviceCache {
     std::vector<std::pair<cl_device_id, Quirks>> known ORDO_GUARDED_BY(mutex);
 };
 
-// Immortal: asked from threads that may outlive static destruction.
+// Asked from threads that may outlive static destruction.
 DeviceCache &device_cache() noexcept {
-    static DeviceCache *cache = new DeviceCache;
-    return *cache;
+    static Immortal<DeviceCache> cache;
+    return cache.get();
 }
 
 } // namespace

@@ -54,6 +54,7 @@ private:
                (uint64_t{joins} << kJoinShift);
     }
     static Future *pointer_of(uint64_t word) noexcept {
+        // NOLINTNEXTLINE(performance-no-int-to-ptr): a tagged pointer, untagged
         return reinterpret_cast<Future *>(static_cast<uintptr_t>(word & kPointerMask));
     }
     static bool is_group(uint64_t word) noexcept { return word & kGroupBit; }

@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include "clock.hpp"
+#include "immortal.hpp"
 #include "log.hpp"
 
 #include <algorithm>
@@ -14,14 +15,14 @@ namespace {
 constexpr int64_t kFirstPollNs = 1'000'000;
 constexpr int64_t kMaxPollNs = 64'000'000;
 constexpr int64_t kGraveyardSweepNs = 100'000'000;
-static_assert(kMaxPollNs < ORDO_FAILURE_POLL_BOUND_MS * 1'000'000);
+static_assert(kMaxPollNs < int64_t{ORDO_FAILURE_POLL_BOUND_MS} * 1'000'000);
 
 } // namespace
 
 Service &Service::instance() noexcept {
-    // Immortal: the thread may outlive static destruction at exit.
-    static Service *service = new Service;
-    return *service;
+    // The thread may outlive static destruction at exit.
+    static Immortal<Service> service;
+    return service.get();
 }
 
 void Service::ensure_started() {

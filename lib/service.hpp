@@ -13,6 +13,7 @@
 
 #include "event_list.hpp"
 
+#include "immortal.hpp"
 #include "thread_annotations.hpp"
 
 #include <condition_variable>
@@ -78,6 +79,7 @@ public:
     size_t watched_count() noexcept;
 
 private:
+    friend class Immortal<Service>;
     Service() = default;
     void ensure_started() ORDO_REQUIRES(mutex_);
     void link(Pollable *p) noexcept ORDO_REQUIRES(mutex_);

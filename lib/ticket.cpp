@@ -90,7 +90,8 @@ int Ticket::blocking_wait(Future &f, Deadline deadline) {
     } else {
         if (warn_at < deadline)
             log(ORDO_LOG_WARNING, "a holder has waited %.1f ms on resource \"%s\":\n%s",
-                threshold / 1e6, resource_->name().c_str(), dump(resource_.get()).c_str());
+                static_cast<double>(threshold) / 1e6, resource_->name().c_str(),
+                dump(resource_.get()).c_str());
         status = f.wait(deadline);
     }
     if (tracing())

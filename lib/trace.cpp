@@ -139,7 +139,7 @@ void trace(TraceKind kind, const Ticket &ticket, const std::string *resource_nam
         std::strncpy(name, resource_name->c_str(), sizeof name - 1);
     for (int i = 0; i < 3; ++i) {
         uint64_t word;
-        std::memcpy(&word, name + 8 * i, 8);
+        std::memcpy(&word, name + size_t{8} * i, 8);
         r.name[i].store(word, std::memory_order_relaxed);
     }
     r.stamp.store(claim + 1, std::memory_order_release);
@@ -168,7 +168,7 @@ std::string trace_json() {
             char name[25] = {};
             for (int i = 0; i < 3; ++i) {
                 uint64_t word = r.name[i].load(std::memory_order_relaxed);
-                std::memcpy(name + 8 * i, &word, 8);
+                std::memcpy(name + size_t{8} * i, &word, 8);
             }
             std::atomic_thread_fence(std::memory_order_acquire);
             if (stamp != claim + 1 || r.stamp.load(std::memory_order_relaxed) != stamp)
@@ -210,7 +210,7 @@ std::string trace_json() {
             std::snprintf(buf, sizeof buf,
                           ",\"ph\":\"%s\",\"ts\":%.3f,\"pid\":1,\"tid\":%u,\"id\":\"0x%llx\","
                           "\"args\":{\"event\":\"%s\"}}",
-                          phase, (time - g_origin) / 1e3, thread,
+                          phase, static_cast<double>(time - g_origin) / 1e3, thread,
                           static_cast<unsigned long long>(ticket), kind_name(kind));
             out += buf;
         }
