@@ -1,4 +1,4 @@
-// Rule 10: every C function answers bad input with the documented status and
+// Rule 10 (docs/CONTRACT.md): every C function answers bad input with the documented status and
 // a message, and changes nothing.
 #include "../support/cl_env.hpp"
 

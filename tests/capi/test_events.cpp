@@ -1,4 +1,4 @@
-// Rule 3 and 4: event chaining, the three ways to wait, and cl_event
+// Rules 3 and 4 (docs/CONTRACT.md): event chaining, the three ways to wait, and cl_event
 // reference counts back to their baseline once all handles are gone.
 #include "../support/cl_env.hpp"
 

@@ -1,4 +1,4 @@
-// Rule 5 and the future type: promises, callbacks, the pollable descriptor,
+// Rule 5 (docs/CONTRACT.md) and the future type: promises, callbacks, the pollable descriptor,
 // cancellation, and asynchronous event waits without a thread per wait.
 #include "../support/cl_env.hpp"
 

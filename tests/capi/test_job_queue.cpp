@@ -1,4 +1,4 @@
-// Rule 11: the job queue.
+// Rule 11 (docs/CONTRACT.md): the job queue.
 #include "../support/cl_env.hpp"
 
 #include <algorithm>

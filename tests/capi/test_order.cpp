@@ -1,4 +1,4 @@
-// Rule 1: grants happen in the order of the acquire calls, whatever order the
+// Rule 1 (docs/CONTRACT.md): grants happen in the order of the acquire calls, whatever order the
 // holders start waiting in, on one host thread or several.
 #include "../support/cl_env.hpp"
 

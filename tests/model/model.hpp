@@ -1,8 +1,8 @@
-// A reference model of ordo's contract (SPEC.md rules 1, 6, 7, 8, 11): what
-// every grant must carry, and what a job queue's backlog may be. The stress
-// tool and the fuzzer run the library and this model side by side and
-// compare every grant, host wait and device wait with it, not only their
-// order. Written from the contract alone: it shares no code with lib/ and
+// A reference model of ordo's contract (docs/CONTRACT.md, rules 1, 6, 7, 8
+// and 11): what every grant must carry, and what a job queue's backlog may
+// be. The stress tool and the fuzzer run the library and this model side by
+// side and compare every grant, host wait and device wait with it, not only
+// their order. Written from the contract alone: it shares no code with lib/ and
 // knows nothing of how the library works inside.
 //
 // Per resource the model keeps the chain of *units*: an exclusive ticket, or

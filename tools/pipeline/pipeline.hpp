@@ -1,5 +1,5 @@
-// ordo-pipeline: the pipeline-v1 workload (/work/shared/workloads/pipeline-v1.md
-// in the project's shared notes, summarised in BENCHMARKS.md) in three modes.
+// ordo-pipeline: the pipeline-v1 workload (described in BENCHMARKS.md) in
+// three modes.
 //
 // Shared pieces: the OpenCL setup (one context, the queues, the kernel, the
 // rings of two device and two host buffers), the host-side fill and check,
