@@ -166,17 +166,21 @@ ORDO_API int ordo_version(int *major, int *minor, int *patch);
 #define ORDO_STATUS_LIST(X)                                                                        \
     X(ORDO_OK, 0, "success")                                                                       \
     X(ORDO_PENDING, 1, "the future has not completed yet")                                         \
+    /* What a call answers about itself (never a failure status, see below). */                    \
     X(ORDO_ERROR_INVALID_ARGUMENT, -1, "an argument is invalid (NULL pointer, bad count)")         \
     X(ORDO_ERROR_INVALID_HANDLE, -2, "a handle is NULL, of another kind, or destroyed")            \
     X(ORDO_ERROR_INVALID_STATE, -3, "the operation is not valid in the object's state")            \
     X(ORDO_ERROR_TIMEOUT, -4, "the deadline passed before the wait ended")                         \
     X(ORDO_ERROR_WOULD_BLOCK, -5, "the operation would have to wait")                              \
+    /* Failures of memory, of OpenCL, of the device's work. */                                     \
     X(ORDO_ERROR_OUT_OF_MEMORY, -6, "memory allocation failed")                                    \
     X(ORDO_ERROR_OPENCL, -7, "an OpenCL call failed")                                              \
     X(ORDO_ERROR_EVENT_FAILED, -8, "a cl_event ended with a negative execution status")            \
+    /* Failures the program reports, or that its choices cause. */                                 \
     X(ORDO_ERROR_FAILED, -9, "the work was failed by its owner")                                   \
     X(ORDO_ERROR_CANCELLED, -10, "the wait or the work was cancelled")                             \
     X(ORDO_ERROR_ABANDONED, -11, "the producer was destroyed before completing")                   \
+    /* Failures of the operating system, or of ordo itself. */                                     \
     X(ORDO_ERROR_SYSTEM, -12, "an operating-system call failed")                                   \
     X(ORDO_ERROR_INTERNAL, -13, "internal error in ordo")
 
@@ -453,8 +457,16 @@ typedef struct ordo_resource_s *ordo_resource;
  */
 typedef struct ordo_ticket_s *ordo_ticket;
 
-/** How a ticket holds its resource. */
+/**
+ * How a ticket holds its resource. C++ sees the enum with int as its fixed
+ * underlying type (the same size and representation as C's), so a value
+ * outside the list, which the functions taking one reject, is well defined.
+ */
+#ifdef __cplusplus
+typedef enum ordo_mode : int {
+#else
 typedef enum ordo_mode {
+#endif
     ORDO_EXCLUSIVE = 0, /**< alone: granted after every earlier ticket released */
     ORDO_SHARED = 1     /**< beside the shared tickets next to it (readers) */
 } ordo_mode;
