@@ -81,12 +81,8 @@ ORDO_API int ordo_future_on_complete(ordo_future future, ordo_callback_fn fn, vo
 }
 
 ORDO_API int ordo_future_fd(ordo_future future, int *fd) {
-    return guarded([&] {
-        Future &f = *lookup<FutureHandle>(future, "future").future;
-        require(fd, "fd");
-        *fd = f.fd();
-        return ORDO_OK;
-    });
+    return answer<FutureHandle>(future, "future", fd, "fd",
+                                [&](FutureHandle &h) { return h.future->fd(); });
 }
 
 ORDO_API int ordo_future_cancel(ordo_future future) {
@@ -101,12 +97,8 @@ ORDO_API int ordo_future_cancel(ordo_future future) {
 }
 
 ORDO_API int ordo_future_clone(ordo_future future, ordo_future *out) {
-    return guarded([&] {
-        FutureHandle &h = lookup<FutureHandle>(future, "future");
-        require(out, "out");
-        *out = new_future_handle(h.future);
-        return ORDO_OK;
-    });
+    return answer<FutureHandle>(future, "future", out, "out",
+                                [&](FutureHandle &h) { return new_future_handle(h.future); });
 }
 
 ORDO_API int ordo_future_destroy(ordo_future future) {
@@ -123,12 +115,8 @@ ORDO_API int ordo_promise_create(ordo_promise *out) {
 }
 
 ORDO_API int ordo_promise_future(ordo_promise promise, ordo_future *out) {
-    return guarded([&] {
-        PromiseHandle &p = lookup<PromiseHandle>(promise, "promise");
-        require(out, "out");
-        *out = new_future_handle(p.future);
-        return ORDO_OK;
-    });
+    return answer<PromiseHandle>(promise, "promise", out, "out",
+                                 [&](PromiseHandle &p) { return new_future_handle(p.future); });
 }
 
 ORDO_API int ordo_promise_complete(ordo_promise promise, const cl_event *events,

@@ -5,6 +5,7 @@
 #include "../lib/device_wait.hpp"
 #include "../lib/error.hpp"
 #include "../lib/future.hpp"
+#include "../lib/holder_wait.hpp"
 #include "../lib/job_queue.hpp"
 #include "../lib/multi_ticket.hpp"
 #include "../lib/pool.hpp"
@@ -249,6 +250,21 @@ int guarded(F &&body) noexcept {
     } catch (...) {
         return set_last_error(ORDO_ERROR_INTERNAL, "unknown exception");
     }
+}
+
+// An entry point that answers through one out parameter: looks the handle
+// up (so that a bad handle is reported first, as everywhere), checks out,
+// then stores what produce(object) gives. produce runs only once every
+// argument is known good, so a refused call changes nothing.
+template <class T, class H, class Out, class F>
+int answer(H *handle, const char *argument, Out *out, const char *out_argument,
+           F &&produce) noexcept {
+    return guarded([&] {
+        T &object = lookup<T>(handle, argument);
+        require(out, out_argument);
+        *out = produce(object);
+        return ORDO_OK;
+    });
 }
 
 } // namespace ordo::capi

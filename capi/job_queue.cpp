@@ -57,21 +57,13 @@ ORDO_API int ordo_job_queue_finish(ordo_job_queue queue, size_t max_remaining,
 }
 
 ORDO_API int ordo_job_queue_size(ordo_job_queue queue, size_t *size) {
-    return guarded([&] {
-        JobQueue &q = *lookup<JobQueueHandle>(queue, "queue").queue;
-        require(size, "size");
-        *size = q.size();
-        return ORDO_OK;
-    });
+    return answer<JobQueueHandle>(queue, "queue", size, "size",
+                                  [&](JobQueueHandle &h) { return h.queue->size(); });
 }
 
 ORDO_API int ordo_job_queue_backlog(ordo_job_queue queue, size_t *backlog) {
-    return guarded([&] {
-        JobQueue &q = *lookup<JobQueueHandle>(queue, "queue").queue;
-        require(backlog, "backlog");
-        *backlog = q.backlog();
-        return ORDO_OK;
-    });
+    return answer<JobQueueHandle>(queue, "queue", backlog, "backlog",
+                                  [&](JobQueueHandle &h) { return h.queue->backlog(); });
 }
 
 ORDO_API int ordo_job_queue_contains(ordo_job_queue queue, ordo_future job, int *contains) {

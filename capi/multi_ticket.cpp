@@ -44,13 +44,14 @@ ORDO_API int ordo_multi_ticket_size(ordo_multi_ticket ticket, size_t *n) {
 
 ORDO_API int ordo_multi_ticket_wait(ordo_multi_ticket ticket, ordo_deadline deadline,
                                     const cl_event **events, size_t *num_events) {
-    return guarded([&] { return report_wait(multi(ticket).wait(deadline), events, num_events); });
+    return guarded(
+        [&] { return report_wait(wait_for_grant(multi(ticket), deadline), events, num_events); });
 }
 
 ORDO_API int ordo_multi_ticket_wait_complete(ordo_multi_ticket ticket, ordo_deadline deadline,
                                              const cl_event **events, size_t *num_events) {
     return guarded(
-        [&] { return report_wait(multi(ticket).wait_complete(deadline), events, num_events); });
+        [&] { return report_wait(wait_complete(multi(ticket), deadline), events, num_events); });
 }
 
 ORDO_API int ordo_multi_ticket_enqueue_wait(ordo_multi_ticket ticket, cl_command_queue queue,
@@ -58,7 +59,7 @@ ORDO_API int ordo_multi_ticket_enqueue_wait(ordo_multi_ticket ticket, cl_command
     return guarded([&] {
         cl_event made = nullptr;
         WaitResult result =
-            multi(ticket).enqueue_wait(queue, deadline, barrier != nullptr ? &made : nullptr);
+            enqueue_wait(multi(ticket), queue, deadline, barrier != nullptr ? &made : nullptr);
         if (result.status == ORDO_OK && barrier != nullptr)
             *barrier = made;
         return report_wait(result, nullptr, nullptr);

@@ -47,20 +47,14 @@ ORDO_API int ordo_resource_value(ordo_resource resource, void **value) {
 }
 
 ORDO_API int ordo_resource_acquire(ordo_resource resource, ordo_ticket *out) {
-    return guarded([&] {
-        ResourceHandle &r = lookup<ResourceHandle>(resource, "resource");
-        require(out, "out");
-        *out = publish<Ticket, ordo_ticket_s>(r.resource->acquire().detach());
-        return ORDO_OK;
+    return answer<ResourceHandle>(resource, "resource", out, "out", [&](ResourceHandle &r) {
+        return publish<Ticket, ordo_ticket_s>(r.resource->acquire().detach());
     });
 }
 
 ORDO_API int ordo_resource_acquire_shared(ordo_resource resource, ordo_ticket *out) {
-    return guarded([&] {
-        ResourceHandle &r = lookup<ResourceHandle>(resource, "resource");
-        require(out, "out");
-        *out = publish<Ticket, ordo_ticket_s>(r.resource->acquire(Mode::kShared).detach());
-        return ORDO_OK;
+    return answer<ResourceHandle>(resource, "resource", out, "out", [&](ResourceHandle &r) {
+        return publish<Ticket, ordo_ticket_s>(r.resource->acquire(Mode::kShared).detach());
     });
 }
 

@@ -28,12 +28,7 @@ ORDO_API int ordo_ring_acquire(ordo_ring ring, ordo_mode mode, ordo_ticket *out,
 }
 
 ORDO_API int ordo_ring_size(ordo_ring ring, size_t *n) {
-    return guarded([&] {
-        Ring &r = lookup<Ring>(ring, "ring");
-        require(n, "n");
-        *n = r.size();
-        return ORDO_OK;
-    });
+    return answer<Ring>(ring, "ring", n, "n", [&](Ring &r) { return r.size(); });
 }
 
 ORDO_API int ordo_ring_value(ordo_ring ring, size_t index, void **value) {

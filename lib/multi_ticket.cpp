@@ -66,18 +66,6 @@ Ticket &MultiTicket::events_waiter() const noexcept {
     return *tickets_.front(); // not reached: wait_grant found one unreleased
 }
 
-WaitResult MultiTicket::wait(Deadline deadline) {
-    return wait_for_grant(*this, deadline);
-}
-
-WaitResult MultiTicket::wait_complete(Deadline deadline) {
-    return detail::wait_complete(*this, deadline);
-}
-
-WaitResult MultiTicket::enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier) {
-    return detail::enqueue_wait(*this, queue, deadline, barrier);
-}
-
 // A release runs successors' callbacks, which may destroy this object (the
 // handle whose parts they report): the tickets still to release are taken
 // out first, and nothing of this is touched after the first release.

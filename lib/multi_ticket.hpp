@@ -20,21 +20,17 @@ public:
     size_t size() const noexcept { return tickets_.size(); }
     Ticket &ticket(size_t i) const;
 
-    // One wait for every grant: ORDO_OK with the union of the predecessors'
-    // events (borrowed, valid while this object lives), or the first failure
-    // or timeout met. Tickets already released are skipped.
-    WaitResult wait(Deadline deadline);
-    // Also waits for that union to complete.
-    WaitResult wait_complete(Deadline deadline);
-    // Waits on the host for the grants, then one barrier for the union.
-    WaitResult enqueue_wait(cl_command_queue queue, Deadline deadline, cl_event *barrier);
-
     // Releases every ticket not released yet with the same events.
     // Error(ORDO_ERROR_INVALID_STATE) if all were released already.
     void ready(const EventList &events);
     void fail(const Ref<Failure> &failure);
 
-    // The Holder of holder_wait.hpp.
+    // The Holder of holder_wait.hpp, whose waits (wait_for_grant,
+    // wait_complete, enqueue_wait) are a multi-ticket's. wait_grant waits for
+    // every grant: ORDO_OK with the union of the predecessors' events
+    // (borrowed, valid while this object lives; fixed by the first wait that
+    // got every grant), or the first failure or timeout met. Tickets already
+    // released are skipped.
     WaitResult wait_grant(Deadline deadline);
     void mark_seen() noexcept;
     Ticket &events_waiter() const noexcept;

@@ -8,36 +8,48 @@
 
 namespace ordo::detail {
 
+namespace {
+
+// Each runtime ordo knows, found by a part of its platform name. The facts
+// are of the versions docs/RUNTIMES.md names; none differs by version yet.
+struct Known {
+    const char *name_part;
+    Quirks quirks;
+};
+constexpr Known kKnown[] = {
+    {"Portable Computing Language",
+     {.runtime = Runtime::kPocl,
+      .no_callback_for_failed_events = true,
+      .frees_unheld_commands = true,
+      .stalls_on_failed_wait_list = true,
+      .finishes_commands_in_steps = true}},
+    {"Oclgrind",
+     {.runtime = Runtime::kOclgrind,
+      .runs_only_flushed_commands = true,
+      .flush_runs_queue_on_caller = true,
+      .callbacks_after_whole_flush = true}},
+    {"rusticl",
+     {.runtime = Runtime::kRusticl,
+      .no_callback_for_failed_events = true,
+      .callbacks_hold_the_event_lock = true,
+      .completes_flushed_batches_whole = true,
+      .runs_only_flushed_commands = true,
+      .keeps_extra_event_references = true}},
+    {"NVIDIA", {.runtime = Runtime::kNvidia, .wrong_status_in_callbacks = true}},
+};
+
+// A runtime ordo does not know: keep barriers nobody holds until they end
+// (cheap, and safe wherever commands are freed early).
+constexpr Quirks kUnknown{.frees_unheld_commands = true};
+
+} // namespace
+
 Quirks quirks_for(const char *name, const char *version) noexcept {
-    (void)version; // the facts are of the versions RUNTIMES.md names; none differs by version yet
-    Quirks q;
-    if (std::strstr(name, "Portable Computing Language") != nullptr) {
-        q.runtime = Runtime::kPocl;
-        q.no_callback_for_failed_events = true;
-        q.frees_unheld_commands = true;
-        q.stalls_on_failed_wait_list = true;
-        q.finishes_commands_in_steps = true;
-    } else if (std::strstr(name, "Oclgrind") != nullptr) {
-        q.runtime = Runtime::kOclgrind;
-        q.flush_runs_queue_on_caller = true;
-        q.callbacks_after_whole_flush = true;
-        q.runs_only_flushed_commands = true;
-    } else if (std::strstr(name, "rusticl") != nullptr) {
-        q.runtime = Runtime::kRusticl;
-        q.no_callback_for_failed_events = true;
-        q.callbacks_hold_the_event_lock = true;
-        q.completes_flushed_batches_whole = true;
-        q.runs_only_flushed_commands = true;
-        q.keeps_extra_event_references = true;
-    } else if (std::strstr(name, "NVIDIA") != nullptr) {
-        q.runtime = Runtime::kNvidia;
-        q.wrong_status_in_callbacks = true;
-    } else {
-        // A runtime ordo does not know: keep barriers nobody holds until
-        // they end (cheap, and safe wherever commands are freed early).
-        q.frees_unheld_commands = true;
-    }
-    return q;
+    (void)version;
+    for (const Known &k : kKnown)
+        if (std::strstr(name, k.name_part) != nullptr)
+            return k.quirks;
+    return kUnknown;
 }
 
 namespace {
