@@ -160,6 +160,102 @@ T made(Make &&make) {
     return T(handle);
 }
 
+// What a ticket and a multi-ticket share, written once over the C functions
+// that make it (the same signatures for both): the waits, each as x(),
+// waiting without limit, and x_until(deadline), empty on timeout; and the
+// count of places not released yet, which the destructor fails when it runs
+// during stack unwinding (see Ticket).
+template <class H, int (*Destroy)(H), int (*Wait)(H, ordo_deadline, const cl_event **, size_t *),
+          int (*WaitComplete)(H, ordo_deadline, const cl_event **, size_t *),
+          int (*EnqueueWait)(H, cl_command_queue, ordo_deadline, cl_event *),
+          int (*Fail)(H, int, const char *)>
+class Holder : public Handle<H, Destroy> {
+public:
+    using Handle<H, Destroy>::get;
+
+    Holder(Holder &&other) noexcept
+        : Handle<H, Destroy>(std::move(other)), unreleased_(std::exchange(other.unreleased_, 0)),
+          uncaught_(other.uncaught_) {}
+    Holder &operator=(Holder &&other) noexcept {
+        Holder(std::move(other)).swap(*this);
+        return *this;
+    }
+    ~Holder() {
+        if (*this && unreleased_ > 0 &&
+            (std::uncaught_exceptions() > uncaught_ || failed_frames_being_destroyed() > 0))
+            Fail(get(), ORDO_ERROR_ABANDONED, "ticket dropped while an exception was propagating");
+    }
+    void swap(Holder &other) noexcept {
+        Handle<H, Destroy>::swap(other);
+        std::swap(unreleased_, other.unreleased_);
+        std::swap(uncaught_, other.uncaught_);
+    }
+
+    // True once every place was released (together or one by one).
+    bool released() const noexcept { return unreleased_ == 0; }
+
+    // Host wait for the grant: the predecessors' events, or throws their
+    // failure. The view borrows them (valid while this handle lives).
+    std::vector<cl::Event> wait() const { return to_events(wait_view()); }
+    std::optional<std::vector<cl::Event>> wait_until(Deadline deadline) const {
+        return owned(wait_view_until(deadline));
+    }
+    EventSpan wait_view() const { return *wait_view_until(never); }
+    std::optional<EventSpan> wait_view_until(Deadline deadline) const {
+        return waited(Wait, deadline);
+    }
+
+    // Host wait for the grant and for its events to complete.
+    std::vector<cl::Event> wait_complete() const { return *wait_complete_until(never); }
+    std::optional<std::vector<cl::Event>> wait_complete_until(Deadline deadline) const {
+        return owned(waited(WaitComplete, deadline));
+    }
+
+    // Device wait: a barrier on queue for the predecessors' events. Returns
+    // the barrier's event, or a null cl::Event when nothing was enqueued.
+    cl::Event enqueue_wait(cl_command_queue queue) const {
+        return *enqueue_wait_until(queue, never);
+    }
+    std::optional<cl::Event> enqueue_wait_until(cl_command_queue queue, Deadline deadline) const {
+        cl_event barrier = nullptr;
+        if (!check_wait(EnqueueWait(get(), queue, deadline, &barrier)))
+            return std::nullopt;
+        return barrier != nullptr ? cl::Event(barrier, false) : cl::Event();
+    }
+    cl::Event enqueue_wait(const cl::CommandQueue &queue) const { return enqueue_wait(queue()); }
+    std::optional<cl::Event> enqueue_wait_until(const cl::CommandQueue &queue,
+                                                Deadline deadline) const {
+        return enqueue_wait_until(queue(), deadline);
+    }
+
+protected:
+    Holder() noexcept = default;
+    // Takes over a handle the caller owns, holding `places` unreleased.
+    Holder(H handle, size_t places) noexcept : Handle<H, Destroy>(handle), unreleased_(places) {}
+    using Handle<H, Destroy>::out;
+    // Every place, or one, was released (by a call that succeeded).
+    void released_all(size_t places = 0) noexcept { unreleased_ = places; }
+    void released_one() noexcept { --unreleased_; }
+
+private:
+    template <class F>
+    std::optional<EventSpan> waited(F wait, Deadline deadline) const {
+        const cl_event *events = nullptr;
+        size_t n = 0;
+        if (!check_wait(wait(get(), deadline, &events, &n)))
+            return std::nullopt;
+        return EventSpan(events, n);
+    }
+    static std::optional<std::vector<cl::Event>> owned(std::optional<EventSpan> events) {
+        if (!events)
+            return std::nullopt;
+        return to_events(*events);
+    }
+
+    size_t unreleased_ = 0;
+    int uncaught_ = std::uncaught_exceptions();
+};
+
 } // namespace detail
 
 // ---------------------------------------------------------------------------
@@ -318,67 +414,14 @@ public:
 // Task). A parameter of another coroutine type is destroyed with its frame,
 // after the exception was caught: move it into a local of the body to get
 // the failure.
-class Ticket : public detail::Handle<ordo_ticket, ordo_ticket_destroy> {
+class Ticket
+    : public detail::Holder<ordo_ticket, ordo_ticket_destroy, ordo_ticket_wait,
+                            ordo_ticket_wait_complete, ordo_ticket_enqueue_wait, ordo_ticket_fail> {
 public:
     Ticket() noexcept = default;
-    // Takes over a handle the caller owns.
-    explicit Ticket(ordo_ticket handle) noexcept : Handle(handle) {}
-    Ticket(Ticket &&other) noexcept
-        : Handle(std::move(other)), released_(other.released_), uncaught_(other.uncaught_) {}
-    Ticket &operator=(Ticket other) noexcept {
-        swap(other);
-        std::swap(released_, other.released_);
-        std::swap(uncaught_, other.uncaught_);
-        return *this;
-    }
-    ~Ticket() {
-        if (*this && !released_ &&
-            (std::uncaught_exceptions() > uncaught_ || detail::failed_frames_being_destroyed() > 0))
-            ordo_ticket_fail(get(), ORDO_ERROR_ABANDONED,
-                             "ticket dropped while an exception was propagating");
-    }
+    // Takes over a handle the caller owns (an unreleased ticket).
+    explicit Ticket(ordo_ticket handle) noexcept : Holder(handle, handle != nullptr ? 1 : 0) {}
 
-    // Host wait for the grant: the predecessor's events, or throws its
-    // failure. The view borrows them (valid while this handle lives).
-    std::vector<cl::Event> wait() const { return detail::to_events(*wait_view_until(never)); }
-    std::optional<std::vector<cl::Event>> wait_until(Deadline deadline) const {
-        return events_of(wait_view_until(deadline));
-    }
-    EventSpan wait_view() const { return *wait_view_until(never); }
-    std::optional<EventSpan> wait_view_until(Deadline deadline) const {
-        const cl_event *events = nullptr;
-        size_t n = 0;
-        if (!detail::check_wait(ordo_ticket_wait(get(), deadline, &events, &n)))
-            return std::nullopt;
-        return EventSpan(events, n);
-    }
-
-    // Host wait for the grant and for its events to complete.
-    std::vector<cl::Event> wait_complete() const { return *wait_complete_until(never); }
-    std::optional<std::vector<cl::Event>> wait_complete_until(Deadline deadline) const {
-        const cl_event *events = nullptr;
-        size_t n = 0;
-        if (!detail::check_wait(ordo_ticket_wait_complete(get(), deadline, &events, &n)))
-            return std::nullopt;
-        return detail::to_events({events, n});
-    }
-
-    // Device wait: a barrier on queue for the predecessor's events. Returns
-    // the barrier's event, or a null cl::Event when nothing was enqueued.
-    cl::Event enqueue_wait(cl_command_queue queue) const {
-        return *enqueue_wait_until(queue, never);
-    }
-    std::optional<cl::Event> enqueue_wait_until(cl_command_queue queue, Deadline deadline) const {
-        cl_event barrier = nullptr;
-        if (!detail::check_wait(ordo_ticket_enqueue_wait(get(), queue, deadline, &barrier)))
-            return std::nullopt;
-        return barrier != nullptr ? cl::Event(barrier, false) : cl::Event();
-    }
-    cl::Event enqueue_wait(const cl::CommandQueue &queue) const { return enqueue_wait(queue()); }
-    std::optional<cl::Event> enqueue_wait_until(const cl::CommandQueue &queue,
-                                                Deadline deadline) const {
-        return enqueue_wait_until(queue(), deadline);
-    }
     // Deferred device wait (see ordo_ticket_enqueue_wait_deferred): enqueued
     // at once, honoured by the device once the grant and its events are done.
     cl::Event enqueue_wait_deferred(cl_command_queue queue) const {
@@ -401,18 +444,18 @@ public:
     void ready(const std::vector<cl::Event> &events = {}) { ready(detail::raw(events)); }
     void ready(EventSpan events) {
         detail::check(ordo_ticket_ready(get(), events.data(), events.size()));
-        released_ = true;
+        released_all();
     }
     void ready(std::initializer_list<cl_event> events) {
         ready(EventSpan(events.begin(), events.size()));
     }
     void fail(int status, const std::string &message) {
         detail::check(ordo_ticket_fail(get(), status, message.c_str()));
-        released_ = true;
+        released_all();
     }
     void cancel() {
         detail::check(ordo_ticket_cancel(get()));
-        released_ = true;
+        released_all();
     }
 
     void *value() const {
@@ -424,16 +467,6 @@ public:
     T *value_as() const {
         return static_cast<T *>(value());
     }
-
-private:
-    static std::optional<std::vector<cl::Event>> events_of(std::optional<EventSpan> events) {
-        if (!events)
-            return std::nullopt;
-        return detail::to_events(*events);
-    }
-
-    bool released_ = false;
-    int uncaught_ = std::uncaught_exceptions();
 };
 
 // ---------------------------------------------------------------------------
@@ -466,7 +499,9 @@ public:
 //
 // Destroyed during stack unwinding (as a Ticket), it fails the tickets it
 // has not released; otherwise the library releases them with a warning.
-class MultiTicket : public detail::Handle<ordo_multi_ticket, ordo_multi_ticket_destroy> {
+class MultiTicket : public detail::Holder<ordo_multi_ticket, ordo_multi_ticket_destroy,
+                                          ordo_multi_ticket_wait, ordo_multi_ticket_wait_complete,
+                                          ordo_multi_ticket_enqueue_wait, ordo_multi_ticket_fail> {
 public:
     // modes: one per resource; empty means all exclusive.
     MultiTicket(std::initializer_list<std::reference_wrapper<const Resource>> resources,
@@ -481,21 +516,7 @@ public:
             raw_modes.push_back(detail::raw(m));
         detail::check(ordo_resource_acquire_many(
             raw.data(), raw_modes.empty() ? nullptr : raw_modes.data(), raw.size(), out()));
-        unreleased_ = raw.size();
-    }
-    MultiTicket(MultiTicket &&other) noexcept
-        : Handle(std::move(other)), unreleased_(std::exchange(other.unreleased_, 0)),
-          uncaught_(other.uncaught_) {}
-    MultiTicket &operator=(MultiTicket other) noexcept {
-        swap(other);
-        std::swap(unreleased_, other.unreleased_);
-        std::swap(uncaught_, other.uncaught_);
-        return *this;
-    }
-    ~MultiTicket() {
-        if (*this && unreleased_ > 0 && std::uncaught_exceptions() > uncaught_)
-            ordo_multi_ticket_fail(get(), ORDO_ERROR_ABANDONED,
-                                   "ticket dropped while an exception was propagating");
+        released_all(raw.size()); // none released: all held
     }
 
     size_t size() const {
@@ -503,65 +524,29 @@ public:
         detail::check(ordo_multi_ticket_size(get(), &n));
         return n;
     }
-    // True once every ticket was released (together or one by one).
-    bool released() const noexcept { return unreleased_ == 0; }
-
-    // The union of every predecessor's events; throws the first failure.
-    std::vector<cl::Event> wait() const { return *wait_until(never); }
-    std::optional<std::vector<cl::Event>> wait_until(Deadline deadline) const {
-        const cl_event *events = nullptr;
-        size_t n = 0;
-        if (!detail::check_wait(ordo_multi_ticket_wait(get(), deadline, &events, &n)))
-            return std::nullopt;
-        return detail::to_events({events, n});
-    }
-    std::vector<cl::Event> wait_complete() const { return *wait_complete_until(never); }
-    std::optional<std::vector<cl::Event>> wait_complete_until(Deadline deadline) const {
-        const cl_event *events = nullptr;
-        size_t n = 0;
-        if (!detail::check_wait(ordo_multi_ticket_wait_complete(get(), deadline, &events, &n)))
-            return std::nullopt;
-        return detail::to_events({events, n});
-    }
-    cl::Event enqueue_wait(cl_command_queue queue) const {
-        return *enqueue_wait_until(queue, never);
-    }
-    std::optional<cl::Event> enqueue_wait_until(cl_command_queue queue, Deadline deadline) const {
-        cl_event barrier = nullptr;
-        if (!detail::check_wait(ordo_multi_ticket_enqueue_wait(get(), queue, deadline, &barrier)))
-            return std::nullopt;
-        return barrier != nullptr ? cl::Event(barrier, false) : cl::Event();
-    }
-    cl::Event enqueue_wait(const cl::CommandQueue &queue) const { return enqueue_wait(queue()); }
-    std::optional<cl::Event> enqueue_wait_until(const cl::CommandQueue &queue,
-                                                Deadline deadline) const {
-        return enqueue_wait_until(queue(), deadline);
-    }
+    // The waits (Holder) give the union of every predecessor's events, or
+    // throw the first failure.
 
     // Releases every ticket not released yet.
     void ready(const std::vector<cl::Event> &events = {}) {
         EventSpan e = detail::raw(events);
         detail::check(ordo_multi_ticket_ready(get(), e.data(), e.size()));
-        unreleased_ = 0;
+        released_all();
     }
     void fail(int status, const std::string &message) {
         detail::check(ordo_multi_ticket_fail(get(), status, message.c_str()));
-        unreleased_ = 0;
+        released_all();
     }
     // Releases the index-th ticket alone.
     void ready_one(size_t index, const std::vector<cl::Event> &events = {}) {
         EventSpan e = detail::raw(events);
         detail::check(ordo_multi_ticket_ready_one(get(), index, e.data(), e.size()));
-        --unreleased_;
+        released_one();
     }
     void fail_one(size_t index, int status, const std::string &message) {
         detail::check(ordo_multi_ticket_fail_one(get(), index, status, message.c_str()));
-        --unreleased_;
+        released_one();
     }
-
-private:
-    size_t unreleased_ = 0; // each release that succeeded counted it down
-    int uncaught_ = std::uncaught_exceptions();
 };
 
 // ---------------------------------------------------------------------------
