@@ -3,7 +3,7 @@
 sequences in the harness's encoding, one per scenario, from which the
 fuzzer mutates; and the inputs that once found a bug (tests/fuzz/regressions/),
 which the meson test fuzz-corpus runs. Run it again after changing the
-encoding in fuzz_capi.cpp:
+encoding (fuzz_capi.cpp; the opcodes in run.hpp, the arguments in run_*.cpp):
 
     tests/fuzz/make_seeds.py [corpus-dir [regressions-dir]]
 """

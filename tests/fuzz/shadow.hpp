@@ -11,6 +11,10 @@
 // each grant future delivers. What the OpenCL runtime decides on its own
 // threads (when an event wait's callback comes) is allowed either way, and
 // checked for consistency with the events' statuses.
+//
+// The members are defined in shadow.cpp (what the families share) and, by
+// family of calls, in shadow_tickets.cpp, shadow_futures.cpp,
+// shadow_queues.cpp and shadow_multi.cpp.
 #pragma once
 
 #include "../model/model.hpp"
