@@ -17,32 +17,32 @@ import sys
 
 DEFECTS = {
     'grant-future-seen': [('lib/ticket.cpp',
-        '''    auto mirror = Ref<GrantFuture>::adopt(new GrantFuture(Ref<Ticket>(this)));
-    mirror->attach(g);''',
-        '''    auto mirror = Ref<GrantFuture>::adopt(new GrantFuture(Ref<Ticket>(this)));
+        '''    Future &g = grant();
+    return GrantFuture::make(Ref<Ticket>(this), g);''',
+        '''    Future &g = grant();
     flags_.fetch_or(kSeen, std::memory_order_acq_rel); // DEFECT 1 put back
-    mirror->attach(g);''')],
+    return GrantFuture::make(Ref<Ticket>(this), g);''')],
     'release-after-callbacks': [('lib/ticket.cpp',
         '''    // The grant is not needed any more (g may be gone after this).
-    uint32_t f = flags_.fetch_or(kResolved, std::memory_order_acq_rel);
+    uint32_t f = flags_.fetch_or(kHandedOn, std::memory_order_acq_rel);
+    assert(!(f & kHandedOn));
     if (f & kHolderGone)
         drop_grant();
     if (group_ != nullptr) {
         Ref<SharedGroup> group(group_); // this ticket may be gone once it completes
-        finish_owned(Outcome{});
+        release_.hand_on(Outcome{});
         group->member_done(std::move(out));
     } else {
-        // The one release owns the completion: no need to race for it.
-        finish_owned(std::move(out));
+        release_.hand_on(std::move(out));
     }''',
         '''    if (group_ != nullptr) {
-        finish_owned(Outcome{});
+        release_.hand_on(Outcome{});
         group_->member_done(std::move(out));
     } else {
-        finish_owned(std::move(out));
+        release_.hand_on(std::move(out));
     }
     // DEFECT 2 put back: the ticket is touched after its callbacks ran.
-    uint32_t f = flags_.fetch_or(kResolved, std::memory_order_acq_rel);
+    uint32_t f = flags_.fetch_or(kHandedOn, std::memory_order_acq_rel);
     if (f & kHolderGone)
         drop_grant();''')],
     'stale-handles': [('capi/handles.hpp',
@@ -65,10 +65,10 @@ DEFECTS = {
                 tail = s;
             ++count;
         }''')],
-    'events-wait-per-call': [('lib/ticket.cpp',
-        '''        wait_for_events(result, grant_->events_wait_slot(), deadline);''',
+    'events-wait-per-call': [('lib/holder_wait.hpp',
+        '''        h.events_waiter().wait_for_events(result, h.events_slot(), deadline);''',
         '''        std::atomic<Future *> fresh{nullptr}; // DEFECT 5 put back: a new wait per call
-        wait_for_events(result, fresh, deadline);
+        h.events_waiter().wait_for_events(result, fresh, deadline);
         if (Future *w = fresh.load())
             w->release();''')],
     'complete-job-counted': [('lib/job_queue.cpp',
