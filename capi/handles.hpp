@@ -2,6 +2,7 @@
 // error message. capi/ only checks arguments, calls the core and translates.
 #pragma once
 
+#include "../lib/completion_queue.hpp"
 #include "../lib/device_wait.hpp"
 #include "../lib/error.hpp"
 #include "../lib/future.hpp"
@@ -36,6 +37,9 @@ struct PromiseHandle {
 struct JobQueueHandle {
     Ref<JobQueue> queue;
 };
+struct CompletionQueueHandle {
+    Ref<CompletionQueue> queue;
+};
 
 // The handle kinds: X(object type, C handle struct, C name, kind number).
 // Kind numbers are part of each handle's value and are never reused.
@@ -46,7 +50,8 @@ struct JobQueueHandle {
     X(PromiseHandle, ordo_promise_s, "ordo_promise", 4)                                            \
     X(JobQueueHandle, ordo_job_queue_s, "ordo_job_queue", 5)                                       \
     X(MultiTicket, ordo_multi_ticket_s, "ordo_multi_ticket", 6)                                    \
-    X(Ring, ordo_ring_s, "ordo_ring", 7)
+    X(Ring, ordo_ring_s, "ordo_ring", 7)                                                           \
+    X(CompletionQueueHandle, ordo_completion_queue_s, "ordo_completion_queue", 8)
 
 template <class T>
 struct Kind;
@@ -183,9 +188,12 @@ inline void require_events(const cl_event *events, size_t num_events) {
 }
 
 // The resources behind resources[0..n), n >= 1 (ordo_resource_acquire_many,
-// ordo_ring_create); `empty` says why n == 0 is refused.
+// ordo_ring_create); `empty` says why n == 0 is refused. With out_modes, each
+// resource's mode (modes[i], exclusive if modes is NULL) is checked right
+// after its handle and appended there.
 std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n,
-                                        const char *empty);
+                                        const char *empty, const ordo_mode *modes = nullptr,
+                                        std::vector<Mode> *out_modes = nullptr);
 
 // A failure's status: negative, and not one of the statuses by which a wait
 // answers about the call itself (a successor could not tell them apart).

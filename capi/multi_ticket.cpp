@@ -19,14 +19,14 @@ ORDO_API int ordo_resource_acquire_many(const ordo_resource *resources, const or
                                         size_t n, ordo_multi_ticket *out) {
     return guarded([&] {
         require(out, "out");
-        std::vector<Ref<Resource>> held = resources_of(resources, n, "no resource to acquire");
+        // Each resource's handle, then its mode, in order (the first bad one
+        // is reported).
+        std::vector<Mode> list_modes;
+        std::vector<Ref<Resource>> held =
+            resources_of(resources, n, "no resource to acquire", modes, &list_modes);
         std::vector<Resource *> list(n);
-        std::vector<Mode> list_modes(n, Mode::kExclusive);
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = 0; i < n; ++i)
             list[i] = held[i].get();
-            if (modes != nullptr)
-                list_modes[i] = mode_of(modes[i]);
-        }
         MultiTicket *m = Pool<MultiTicket>::create(list, list_modes);
         *out = publish<MultiTicket, ordo_multi_ticket_s>(m);
         return ORDO_OK;

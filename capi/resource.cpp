@@ -8,7 +8,8 @@ namespace ordo::capi {
 ordo_future new_future_handle(Ref<Future> future);
 
 std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n,
-                                        const char *empty) {
+                                        const char *empty, const ordo_mode *modes,
+                                        std::vector<Mode> *out_modes) {
     if (n == 0)
         throw Error(ORDO_ERROR_INVALID_ARGUMENT, std::string("n is 0: ") + empty);
     require(resources, "resources");
@@ -17,6 +18,8 @@ std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n
     for (size_t i = 0; i < n; ++i) {
         std::string name = "resources[" + std::to_string(i) + "]";
         list.push_back(lookup<ResourceHandle>(resources[i], name.c_str()).resource);
+        if (out_modes != nullptr)
+            out_modes->push_back(modes != nullptr ? mode_of(modes[i]) : Mode::kExclusive);
     }
     return list;
 }

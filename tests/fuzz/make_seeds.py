@@ -319,6 +319,13 @@ REGRESSIONS = {
         ("JobQueueBacklogFuture", slot(0), 0),
         ("JobQueueAdd", slot(0), slot(1), PAST),
     ),
+    # A bad mode before a NULL handle: the redesign checked every handle
+    # first and answered ORDO_ERROR_INVALID_HANDLE; each resource's handle
+    # and then its mode are checked in order (the model).
+    "acquire-many-bad-mode-before-null-handle": seq(
+        ("ResourceCreate", 0),
+        ("AcquireMany", resources((slot(0), 7), (NULL, EXCLUSIVE)), 0),
+    ),
     # A device wait without a barrier output, then its event fails: POCL 3.1
     # aborted in pocl_update_event_failed on the barrier ordo had released.
     "device-wait-released-barrier-then-failure": seq(
