@@ -142,7 +142,7 @@ extern "C" {
  * ======================================================================== */
 
 #define ORDO_VERSION_MAJOR 0
-#define ORDO_VERSION_MINOR 2
+#define ORDO_VERSION_MINOR 3
 #define ORDO_VERSION_PATCH 0
 /** The version this header describes, as one comparable integer. */
 #define ORDO_MAKE_VERSION(major, minor, patch) ((major)*10000 + (minor)*100 + (patch))
@@ -401,6 +401,77 @@ ORDO_API int ordo_promise_fail(ordo_promise promise, int status, const char *mes
  * fails with ORDO_ERROR_ABANDONED, running its callbacks on this thread.
  */
 ORDO_API int ordo_promise_destroy(ordo_promise promise);
+
+/* ===========================================================================
+ * Completion queues: many waits, one descriptor
+ * ======================================================================== */
+
+/**
+ * Gathers the completions of any number of futures for one consumer, such
+ * as an event loop: the futures are posted with the caller's tags, and the
+ * consumer reads completions in batches, on its own thread, when the
+ * queue's one descriptor is readable. No callback runs on the consumer's
+ * behalf on any other thread, any number of pending posts costs that one
+ * descriptor, and a batch of completions costs one wake-up.
+ *
+ * - Order: completions are read oldest first, in the order the futures
+ *   completed as the queue saw it; a future complete when posted is queued
+ *   during the post call. Each post gives exactly one completion (a future
+ *   posted twice gives two).
+ * - References: a post keeps the future alive until its completion is read
+ *   (the caller may destroy its own handle at once). The queue never
+ *   completes or cancels a future; ordo_future_cancel on a posted future
+ *   fails it, and that failure is then its completion.
+ * - Descriptor: readable exactly while an unread completion is queued;
+ *   owned by the queue (never read, write or close it; watch it with poll,
+ *   epoll or an event loop).
+ * - Destroying the queue drops its unread completions and the completions
+ *   still to come; the futures themselves go on unaffected.
+ * - Thread safety: every function may be called from any thread, and all
+ *   but ordo_completion_queue_wait from callbacks; reading from several
+ *   threads at once is allowed (each completion is read once).
+ */
+typedef struct ordo_completion_queue_s *ordo_completion_queue;
+
+/** One completion read from a completion queue. */
+typedef struct ordo_completion {
+    uint64_t tag; /**< the tag given to ordo_completion_queue_post */
+    int status;   /**< ORDO_OK (the future is done) or its failure status */
+} ordo_completion;
+
+/**
+ * Creates a completion queue with its descriptor (ORDO_ERROR_SYSTEM if the
+ * process has no descriptor left).
+ */
+ORDO_API int ordo_completion_queue_create(ordo_completion_queue *out);
+
+/** *fd receives the queue's descriptor (see above), valid until destroy. */
+ORDO_API int ordo_completion_queue_fd(ordo_completion_queue queue, int *fd);
+
+/** Posts future with tag: one completion is queued once the future completes. */
+ORDO_API int ordo_completion_queue_post(ordo_completion_queue queue, ordo_future future,
+                                        uint64_t tag);
+
+/**
+ * Moves up to capacity (>= 1) queued completions into out, oldest first;
+ * *count receives how many (0 if none is queued). Never blocks.
+ */
+ORDO_API int ordo_completion_queue_read(ordo_completion_queue queue, ordo_completion *out,
+                                        size_t capacity, size_t *count);
+
+/**
+ * As ordo_completion_queue_read, but first waits until a completion is
+ * queued or the deadline passes: ORDO_OK with *count >= 1, or
+ * ORDO_ERROR_TIMEOUT with *count == 0. Must not be called from a callback.
+ */
+ORDO_API int ordo_completion_queue_wait(ordo_completion_queue queue, ordo_deadline deadline,
+                                        ordo_completion *out, size_t capacity, size_t *count);
+
+/** *count receives the posts whose completions were not read yet. */
+ORDO_API int ordo_completion_queue_outstanding(ordo_completion_queue queue, size_t *count);
+
+/** Destroys the queue (NULL is accepted); see above for what it drops. */
+ORDO_API int ordo_completion_queue_destroy(ordo_completion_queue queue);
 
 /* ===========================================================================
  * Events: asynchronous waits and deferred releases

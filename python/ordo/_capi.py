@@ -20,7 +20,7 @@ from . import errors
 
 #: The ABI this binding was written for: major version, and least minor version.
 ABI_MAJOR = 0
-ABI_MINOR = 2
+ABI_MINOR = 3
 SONAME = f"libordo.so.{ABI_MAJOR}"
 
 # --------------------------------------------------------------------------

@@ -32,19 +32,19 @@ def test_the_version_is_the_one_this_binding_was_written_for():
         assert ordo.library_path == os.environ["ORDO_LIBRARY"]
 
 
-@pytest.mark.parametrize("found", [(1, 0, 0), (0, 1, 9), (0, 3, 0)])
+@pytest.mark.parametrize("found", [(1, 0, 0), (0, 2, 9), (0, 4, 0)])
 def test_a_version_mismatch_says_what_is_wrong(found):
     with pytest.raises(ordo.LibraryError) as info:
         _capi.check_version(found, "/somewhere/libordo.so.0")
     text = str(info.value)
     assert "/somewhere/libordo.so.0 is libordo " + ".".join(map(str, found)) in text
-    assert "needs 0.2.x (before 1.0, each minor version has its own ABI)" in text
+    assert "needs 0.3.x (before 1.0, each minor version has its own ABI)" in text
     assert isinstance(info.value, ImportError)
 
 
 def test_any_patch_of_the_minor_version_is_accepted():
-    _capi.check_version((0, 2, 0), "x")
-    _capi.check_version((0, 2, 7), "x")
+    _capi.check_version((0, 3, 0), "x")
+    _capi.check_version((0, 3, 7), "x")
 
 
 def test_importing_against_a_library_of_another_major_version_fails_clearly(tmp_path):
@@ -64,7 +64,7 @@ def test_importing_against_a_library_of_another_major_version_fails_clearly(tmp_
     subprocess.run([compiler, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
     result = run_python("import ordo", ORDO_LIBRARY=str(fake))
     assert result.returncode != 0
-    assert f"{fake} is libordo 1.2.3, but this binding needs 0.2.x" in result.stderr
+    assert f"{fake} is libordo 1.2.3, but this binding needs 0.3.x" in result.stderr
     assert "LibraryError" in result.stderr
 
 
