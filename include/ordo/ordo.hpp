@@ -348,6 +348,43 @@ inline Future wait_events_async(const std::vector<cl::Event> &events) {
     return wait_events_async(detail::raw(events));
 }
 
+// The completions of any number of futures on one descriptor (ordo.h,
+// "Completion queues"): post futures with tags, watch fd(), read batches.
+class CompletionQueue
+    : public detail::Handle<ordo_completion_queue, ordo_completion_queue_destroy> {
+public:
+    CompletionQueue() { detail::check(ordo_completion_queue_create(out())); }
+
+    // Readable while a completion is unread; owned by the queue.
+    int fd() const {
+        int fd = -1;
+        detail::check(ordo_completion_queue_fd(get(), &fd));
+        return fd;
+    }
+    void post(const Future &future, uint64_t tag) const {
+        detail::check(ordo_completion_queue_post(get(), future.get(), tag));
+    }
+    // Up to out.size() (>= 1) completions into out, oldest first; never
+    // blocks. Returns how many.
+    size_t read(std::span<ordo_completion> out) const {
+        size_t n = 0;
+        detail::check(ordo_completion_queue_read(get(), out.data(), out.size(), &n));
+        return n;
+    }
+    // read(), first waiting for a completion; 0 if the deadline passed.
+    size_t read_until(std::span<ordo_completion> out, Deadline deadline) const {
+        size_t n = 0;
+        detail::check_wait(ordo_completion_queue_wait(get(), deadline, out.data(), out.size(), &n));
+        return n;
+    }
+    // Posts whose completions were not read yet.
+    size_t outstanding() const {
+        size_t n = 0;
+        detail::check(ordo_completion_queue_outstanding(get(), &n));
+        return n;
+    }
+};
+
 // ---------------------------------------------------------------------------
 // JobQueue: a FIFO of futures bounding the pending backlog (ordo_job_queue).
 class JobQueue : public detail::Handle<ordo_job_queue, ordo_job_queue_destroy> {

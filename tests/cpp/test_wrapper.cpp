@@ -1,9 +1,11 @@
 // The C++ wrapper (ordo.hpp): RAII, exceptions, the job queue, coroutines.
 #include "../support/cl_env.hpp"
 #include "../support/coroutines.hpp"
+#include <array>
 
 #include <ordo/coro.hpp>
 
+#include <array>
 #include <latch>
 #include <optional>
 #include <stdexcept>
@@ -163,6 +165,26 @@ TEST(Wrapper, JobQueue) {
     b.complete();
     EXPECT_TRUE(q.finish_until(0, ordo::deadline_after(std::chrono::seconds(1))));
     EXPECT_TRUE(q.empty());
+}
+
+TEST(Wrapper, CompletionQueue) {
+    ordo::CompletionQueue q;
+    ordo::Promise a, b;
+    q.post(a.future(), 1); // the queue keeps the temporary future
+    q.post(b.future(), 2);
+    EXPECT_EQ(q.outstanding(), 2u);
+    std::array<ordo_completion, 4> batch{};
+    EXPECT_EQ(q.read(batch), 0u);
+    EXPECT_EQ(q.read_until(batch, ordo::deadline_after(std::chrono::milliseconds(1))), 0u);
+    b.fail(ORDO_ERROR_FAILED, "b failed");
+    a.complete();
+    ASSERT_EQ(q.read_until(batch, ordo::never), 2u);
+    EXPECT_EQ(batch[0].tag, 2u);
+    EXPECT_EQ(batch[0].status, ORDO_ERROR_FAILED);
+    EXPECT_EQ(batch[1].tag, 1u);
+    EXPECT_EQ(batch[1].status, ORDO_OK);
+    EXPECT_GE(q.fd(), 0);
+    EXPECT_THROW(q.read(std::span<ordo_completion>()), ordo::Error);
 }
 
 namespace {
