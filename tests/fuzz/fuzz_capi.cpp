@@ -14,7 +14,9 @@
 // futures), that a stale or wrong-kind handle is refused, that a device
 // wait's barrier is there exactly when the grant has events, that a job
 // queue's backlog and length are what the contract says, and that a wait
-// for a grant's events registers its event callbacks once. After each input
+// for a grant's events registers its event callbacks once, and that each
+// post to a completion queue gives exactly one completion, of a future that
+// has completed, with its status. After each input
 // every handle is destroyed, every user event set, each device wait's
 // barrier checked against what it waited for, and each cl_event's reference
 // count must come back to 1 (the harness's own). Any violation aborts, like
@@ -160,6 +162,12 @@ void Run::step(Op op) {
     case kTrace:
         step_misc(op);
         break;
+    case kCompletionQueueCreate:
+    case kCompletionQueuePost:
+    case kCompletionQueueRead:
+    case kCompletionQueueDestroy:
+        step_completion(op);
+        break;
     case kNumOps:
         break;
     }
@@ -189,6 +197,13 @@ void Run::finish() {
         if (resources_.live[i])
             shadow_.resource_destroyed(resources_.h[i], ordo_resource_destroy(resources_.h[i]));
     }
+    // Every future can complete now: each post gives its one completion.
+    for (int i = 0; i < kSlots; ++i)
+        if (completion_queues_.live[i]) {
+            drain(completion_queues_.h[i]);
+            shadow_.completion_queue_destroyed(
+                completion_queues_.h[i], ordo_completion_queue_destroy(completion_queues_.h[i]));
+        }
     clFinish(g_cl.queue);
     // Every ticket is gone, so every deferred barrier's user event is
     // set (or is being set once the work ahead of it ends).

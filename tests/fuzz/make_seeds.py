@@ -18,7 +18,8 @@ PromiseDestroy WaitEventsAsync JobQueueCreate JobQueueAdd JobQueueTryAdd JobQueu
 JobQueueFinish JobQueueQuery JobQueueBacklogFuture JobQueueDestroy SetEventStatus Misc
 AcquireShared AcquireMany MultiSize MultiWait MultiWaitComplete MultiEnqueueWait MultiReady
 MultiFail MultiReadyOne MultiFailOne MultiDestroy RingCreate RingAcquire RingQuery RingDestroy
-TicketEnqueueWaitDeferred TicketSetName Diagnostics Trace FutureOnCompleteDestroy""".split()
+TicketEnqueueWaitDeferred TicketSetName Diagnostics Trace FutureOnCompleteDestroy
+CompletionQueueCreate CompletionQueuePost CompletionQueueRead CompletionQueueDestroy""".split()
 OP = {name: i for i, name in enumerate(OPS)}
 
 
@@ -131,6 +132,27 @@ SEEDS = {
         ("WaitEventsAsync", events(0, 1), 0),
         ("FuturePoll", slot(0)),
         ("FutureFailure", slot(0), 0),
+    ),
+    # A grant future, a promise's future and an event wait posted to one
+    # completion queue, read as they complete (and once with a wait).
+    "completion-queue": seq(
+        ("ResourceCreate", 0),
+        ("Acquire", slot(0), 0), ("Acquire", slot(0), 0),
+        ("TicketGrantFuture", slot(1), 0),                # future slot 0
+        ("PromiseCreate", 0), ("PromiseFuture", slot(0), 0),  # future slot 1
+        ("WaitEventsAsync", events(0), 0),                # future slot 2
+        ("CompletionQueueCreate", 0),
+        ("CompletionQueuePost", slot(0), slot(0)),
+        ("CompletionQueuePost", slot(0), slot(1)),
+        ("CompletionQueuePost", slot(0), slot(2)),
+        ("CompletionQueueRead", 4),
+        ("TicketReady", slot(0), events(0)),
+        ("CompletionQueueRead", 4 + 8),                   # a wait, deadline passed
+        ("PromiseComplete", slot(0), events()),
+        ("SetEventStatus", 0),
+        ("CompletionQueueRead", 1),
+        ("CompletionQueuePost", slot(0), slot(1)),        # complete: queued at once
+        ("CompletionQueueDestroy", slot(0)),
     ),
     "job-queue": seq(
         ("JobQueueCreate", 2),

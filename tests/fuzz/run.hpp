@@ -13,6 +13,7 @@
 //   run_multi.cpp     multi-resource tickets and rings
 //   run_misc.cpp      user events, status strings, logging, versions,
 //                     diagnostics, tracing
+//   run_completions.cpp  completion queues
 // Every operation reads its argument bytes in the order the single switch
 // it was split from read them: the corpus keeps its meaning.
 #pragma once
@@ -146,6 +147,11 @@ enum Op : uint8_t {
     kTrace,
     // A callback that destroys a ticket of the table.
     kFutureOnCompleteDestroy,
+    // Completion queues.
+    kCompletionQueueCreate,
+    kCompletionQueuePost,
+    kCompletionQueueRead,
+    kCompletionQueueDestroy,
     kNumOps
 };
 
@@ -218,6 +224,8 @@ private:
             destroy_multi(handle);
         else if constexpr (std::is_same_v<H, ordo_ring>)
             shadow_.ring_destroyed(handle, ordo_ring_destroy(handle));
+        else if constexpr (std::is_same_v<H, ordo_completion_queue>)
+            shadow_.completion_queue_destroyed(handle, ordo_completion_queue_destroy(handle));
         else
             shadow_.resource_destroyed(handle, ordo_resource_destroy(handle));
     }
@@ -273,6 +281,9 @@ private:
     void step_queue(Op op);
     void step_multi(Op op);
     void step_misc(Op op);
+    void step_completion(Op op);
+    // Reads every completion still to come from q (the end of an input).
+    void drain(ordo_completion_queue q);
 
     Input &in_;
     ordo_fuzz::Shadow shadow_;
@@ -284,6 +295,8 @@ private:
     Table<ordo_job_queue> queues_;
     Table<ordo_multi_ticket> multis_;
     Table<ordo_ring> rings_;
+    Table<ordo_completion_queue> completion_queues_;
+    uint64_t next_tag_ = 1;                         // each post's tag, unique in the input
     std::vector<cl_command_queue> deferred_queues_; // ours, released at the end
     cl_event user_events_[3] = {};
     std::vector<cl_event> owned_;             // each holds our one reference

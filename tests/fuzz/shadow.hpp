@@ -14,7 +14,7 @@
 //
 // The members are defined in shadow.cpp (what the families share) and, by
 // family of calls, in shadow_tickets.cpp, shadow_futures.cpp,
-// shadow_queues.cpp and shadow_multi.cpp.
+// shadow_queues.cpp, shadow_multi.cpp and shadow_completions.cpp.
 #pragma once
 
 #include "../model/model.hpp"
@@ -153,6 +153,20 @@ public:
     bool ring_live(ordo_ring ring) const;
     void ring_destroyed(ordo_ring ring, int status);
 
+    // --- completion queues ---------------------------------------------------
+    void completion_queue_created(ordo_completion_queue q);
+    bool completion_queue_live(ordo_completion_queue q) const;
+    int plan_post(ordo_completion_queue q, ordo_future f) const;
+    void posted(ordo_completion_queue q, ordo_future f, uint64_t tag);
+    // A read (or a wait with a passed deadline) that returned status and n
+    // completions in out, with capacity given (0: refused).
+    void check_completions(const char *call, ordo_completion_queue q, size_t capacity,
+                           bool null_count, int status, const ordo_completion *out, size_t n);
+    void check_outstanding(ordo_completion_queue q, int status, size_t count);
+    // Posts whose completions were not read yet (the end of an input drains).
+    size_t unread(ordo_completion_queue q) const;
+    void completion_queue_destroyed(ordo_completion_queue q, int status);
+
     // At the end of an input (every handle destroyed, every user event
     // set, the queues finished): checks what device waits' barriers did.
     void check_barriers();
@@ -177,6 +191,11 @@ private:
     struct RingRec {
         std::vector<int> members; // shadow resource numbers
         uint64_t turns = 0;
+        bool live = true;
+    };
+    // A completion queue: what each unread post's tag stands for.
+    struct CompletionQueueRec {
+        std::map<uint64_t, std::shared_ptr<Completion>> unread;
         bool live = true;
     };
     // A device wait's barrier and what it waited for.
@@ -218,6 +237,7 @@ private:
     std::map<uintptr_t, QueueRec> queues_;
     std::map<uintptr_t, MultiRec> multis_;
     std::map<uintptr_t, RingRec> rings_;
+    std::map<uintptr_t, CompletionQueueRec> completion_queues_;
     std::map<std::pair<int, uint64_t>, bool> grant_waits_made_; // per grant (resource, unit)
     std::vector<Barrier> barriers_;
 };
