@@ -316,12 +316,15 @@ int main(int argc, char **argv) {
     Events events(s.context);
     Watchdog watchdog(o.stuck_ns, s.slots, s.resources);
     Jobs jobs(3);
+    Completions completions;
+    s.completions = &completions;
     s.events = &events;
     s.watchdog = &watchdog;
     s.jobs = &jobs;
     events.start();
     watchdog.start();
     jobs.start();
+    completions.start();
 
     auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
@@ -340,6 +343,7 @@ int main(int argc, char **argv) {
     events.stop();
     watchdog.stop();
     watchdog.drain();
+    completions.stop(o.stuck_ns);
     ordo_trace_stop();
     ordo_diagnostics_set_wait_warning(0);
     ordo_diagnostics_enable(0);
@@ -366,7 +370,8 @@ int main(int argc, char **argv) {
     std::printf("ordo-stress: %s: seed %llu, %ld acquires (%ld shared, %ld in %ld multi-tickets, "
                 "%ld through rings, %ld free), %ld grants checked, %ld shared overlaps, %ld "
                 "timeouts, %ld waits without deadline, %ld device waits, %ld deferred, %ld grant "
-                "callbacks, %ld async waits, %ld event failures, %ld ready/%ld one by one/%ld "
+                "futures completed (%ld read from a completion queue), %ld async waits, %ld event "
+                "failures, %ld ready/%ld one by one/%ld "
                 "fail/%ld drop/%ld cancel, %ld misuses refused, %ld diagnostics calls (%ld dumps, "
                 "%ld traces, %ld wait warnings), %ld cl_events back to baseline; against the "
                 "model: %ld grants' events or failure, %ld barriers, %ld job queue calls (and "
@@ -377,12 +382,12 @@ int main(int argc, char **argv) {
                 c.multi_acquires.load(), c.ring_acquires.load(), c.free_acquires.load(),
                 c.grants_seen.load(), c.shared_overlaps.load(), c.timeouts.load(),
                 c.never_waits.load(), c.device_waits.load(), c.deferred_waits.load(),
-                c.grant_callbacks.load(), c.async_waits.load(), c.event_failures.load(),
-                c.releases.load(), c.release_ones.load(), c.fails.load(), c.drops.load(),
-                c.cancels.load(), c.misuse_refused.load(), c.diagnostics.load(), c.dumps.load(),
-                c.traces_written.load(), g_wait_warnings.load(), c.events_checked.load(),
-                c.grants_carried.load(), c.barriers_checked.load(), c.jobs.load(), jobs.reads(),
-                c.given_up.load(), c.stale_refused.load(), violations);
+                c.grant_callbacks.load(), c.completions_read.load(), c.async_waits.load(),
+                c.event_failures.load(), c.releases.load(), c.release_ones.load(), c.fails.load(),
+                c.drops.load(), c.cancels.load(), c.misuse_refused.load(), c.diagnostics.load(),
+                c.dumps.load(), c.traces_written.load(), g_wait_warnings.load(),
+                c.events_checked.load(), c.grants_carried.load(), c.barriers_checked.load(),
+                c.jobs.load(), jobs.reads(), c.given_up.load(), c.stale_refused.load(), violations);
     if (g_warnings.load() < c.drops.load())
         std::printf("ordo-stress: note: %ld drops but %ld warnings\n", c.drops.load(),
                     g_warnings.load());

@@ -11,16 +11,15 @@
 // on 2-3 resources at once (ordo_resource_acquire_many); wait for a grant on the host
 // (grant only, or grant and events), on the device (a barrier on the
 // thread's own queue, or a deferred barrier on a second queue), through a
-// grant future with a callback, or with an asynchronous wait for the grant's
-// events; with deadlines that often expire. It releases with user events
-// that another thread completes a little later, with an event that has
-// already failed, or with the device wait's marker; it fails tickets, drops
-// them without release, cancels them (directly or through the grant
-// future), releases the tickets of a multi-resource ticket together or one
-// by one, and checks that misuse (a second release, a wait after release, a
-// bad mode, a duplicate resource, an index out of range) is refused. At a
-// low rate it names tickets, dumps queues, turns diagnostics and the
-// long-wait warning on and off, and starts, stops and writes a trace.
+// grant future with a callback or posted to a completion queue, or with an
+// asynchronous wait for the grant's events; with deadlines that often expire. It releases with user
+// events that another thread completes a little later, with an event that has already failed, or
+// with the device wait's marker; it fails tickets, drops them without release, cancels them
+// (directly or through the grant future), releases the tickets of a multi-resource ticket together
+// or one by one, and checks that misuse (a second release, a wait after release, a bad mode, a
+// duplicate resource, an index out of range) is refused. At a low rate it names tickets, dumps
+// queues, turns diagnostics and the long-wait warning on and off, and starts, stops and writes a
+// trace.
 //
 // Invariants, checked after every operation (a violation is reported with
 // the resource and ticket position, and makes the exit status 1):
@@ -125,10 +124,10 @@ struct Counters {
     std::atomic<long> acquires{0}, shared_acquires{0}, multi_acquires{0}, multi_parts{0},
         ring_acquires{0}, free_acquires{0}, grants_seen{0}, shared_overlaps{0}, timeouts{0},
         event_failures{0}, releases{0}, release_ones{0}, fails{0}, drops{0}, cancels{0},
-        device_waits{0}, deferred_waits{0}, grant_callbacks{0}, async_waits{0}, never_waits{0},
-        misuse_refused{0}, events_created{0}, events_checked{0}, diagnostics{0}, dumps{0},
-        traces_written{0}, grants_carried{0}, barriers_checked{0}, jobs{0}, stale_refused{0},
-        given_up{0};
+        device_waits{0}, deferred_waits{0}, grant_callbacks{0}, completions_read{0}, async_waits{0},
+        never_waits{0}, misuse_refused{0}, events_created{0}, events_checked{0}, diagnostics{0},
+        dumps{0}, traces_written{0}, grants_carried{0}, barriers_checked{0}, jobs{0},
+        stale_refused{0}, given_up{0};
 };
 extern Counters g_count;
 extern std::atomic<long> g_warnings, g_wait_warnings;
@@ -436,6 +435,34 @@ void on_grant_future(void *data, int status);
 void on_async_wait(void *data, int);
 
 // ---------------------------------------------------------------------------
+// The completion queue (completions.cpp)
+// ---------------------------------------------------------------------------
+
+// One completion queue for the whole run, read by one thread of its own
+// that sleeps in poll() on its descriptor: half the grant futures are
+// posted to it (tagged with their GrantCallback) instead of getting a
+// callback, and each completion read is checked as the callback would.
+class Completions {
+public:
+    Completions();
+    ~Completions();
+    // Takes cb over; completes it through on_grant_future once read.
+    void post(ordo_future grant, GrantCallback *cb);
+    void start();
+    // Once every posted future has completed: reads the last completions.
+    void stop(int64_t bound_ns);
+
+private:
+    void run();
+    bool read_batch();
+
+    ordo_completion_queue queue_ = nullptr;
+    int fd_ = -1;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+// ---------------------------------------------------------------------------
 // The shared job queue (jobs.cpp)
 // ---------------------------------------------------------------------------
 
@@ -482,6 +509,7 @@ struct Shared {
     Events *events = nullptr;
     Watchdog *watchdog = nullptr;
     Jobs *jobs = nullptr;
+    Completions *completions = nullptr;
     std::string trace_prefix;
 };
 

@@ -280,7 +280,11 @@ void Worker::grant_future(size_t i) {
     s_.watchdog->watch_grant(t);
     auto *cb = new GrantCallback{t};
     CHECK_STATUS(ordo_future_clone(t->grant, &cb->clone), check_status_ == ORDO_OK);
-    CHECK_STATUS(ordo_future_on_complete(t->grant, on_grant_future, cb), check_status_ == ORDO_OK);
+    if (roll(2u) == 0)
+        s_.completions->post(t->grant, cb); // read by the completion queue's thread
+    else
+        CHECK_STATUS(ordo_future_on_complete(t->grant, on_grant_future, cb),
+                     check_status_ == ORDO_OK);
     if (roll(2u) == 0) { // the callback stays registered without the handle
         ordo_future_destroy(t->grant);
         t->grant = nullptr;
