@@ -1,10 +1,13 @@
 """cl_events between Python and the library.
 
-Going in, an event may be a ``pyopencl.Event``, a ``katsdpsigproc.opencl.Event``
-(which wraps one), any object with an ``int_ptr`` attribute (the cl_event's
-address, as PyOpenCL names it), a ``ctypes.c_void_p`` or a plain int address.
-The library retains what it keeps, so the caller's objects need not outlive
-the call.
+Going in, an event must be an object that holds a reference to its
+cl_event, so that a stale address can never reach the library: a
+``pyopencl.Event`` (any subclass), a ``katsdpsigproc.opencl.Event`` (which
+wraps one), or an :class:`ordo.ClEvent`. A bare address is accepted only
+wrapped in :class:`ordo.UncheckedEvent`, whose name says what it is; any
+other object (an int, a ctypes pointer, an object that merely has an
+``int_ptr``) raises ``TypeError``. The library retains what it keeps, so
+the caller's objects need not outlive the call.
 
 Coming out (see ``Resource._events_out``), a holder gets back the very event
 objects its predecessor handed over, as with katsdpsigproc, where those hold
@@ -65,26 +68,47 @@ def _factory():
     return _make
 
 
-def _holds_reference(event):
-    """True for event objects known to keep their cl_event alive."""
-    if isinstance(event, ClEvent):
-        return True
+class UncheckedEvent:
+    """A bare cl_event address, for events that no Python object holds (from
+    another binding, or from C). Nothing checks it: the address must name a
+    live cl_event for as long as the call that takes it runs (the library
+    retains what it keeps). Prefer a ``pyopencl.Event`` or an
+    :class:`ClEvent`, which hold their own reference."""
+
+    __slots__ = ("int_ptr",)
+
+    def __init__(self, address):
+        if isinstance(address, bool) or not isinstance(address, int) or address <= 0:
+            raise TypeError(f"UncheckedEvent takes a cl_event address (a positive int), "
+                            f"not {address!r}")
+        self.int_ptr = address
+
+    def __repr__(self):
+        return f"<ordo.UncheckedEvent {self.int_ptr:#x}>"
+
+
+def _pyopencl_event_type():
     pyopencl = sys.modules.get("pyopencl")
-    return pyopencl is not None and isinstance(event, pyopencl.Event)
+    return None if pyopencl is None else pyopencl.Event
 
 
 def _one(event):
-    if isinstance(event, int) and not isinstance(event, bool):
-        return event, None
-    if isinstance(event, ctypes.c_void_p):
-        return event.value or 0, None
-    inner = getattr(event, "_pyopencl_event", None)  # katsdpsigproc.opencl.Event
-    if inner is not None and hasattr(inner, "int_ptr"):
-        return inner.int_ptr, event if _holds_reference(inner) else None
-    if hasattr(event, "int_ptr"):
-        return event.int_ptr, event if _holds_reference(event) else None
-    raise TypeError("an event must be a pyopencl.Event, a katsdpsigproc.opencl.Event, an object "
-                    f"with int_ptr, or a cl_event address (int), not {type(event).__name__}")
+    if isinstance(event, ClEvent):
+        if event.int_ptr is None:
+            raise ValueError("the ordo.ClEvent was released")
+        return event.int_ptr, event
+    if isinstance(event, UncheckedEvent):
+        return event.int_ptr, None
+    cl_type = _pyopencl_event_type()
+    if cl_type is not None:
+        if isinstance(event, cl_type):
+            return event.int_ptr, event
+        inner = getattr(event, "_pyopencl_event", None)  # katsdpsigproc.opencl.Event
+        if isinstance(inner, cl_type):
+            return inner.int_ptr, event
+    raise TypeError("an event must be a pyopencl.Event, a katsdpsigproc.opencl.Event or an "
+                    "ordo.ClEvent (objects that hold a reference to their cl_event), or a bare "
+                    f"address wrapped in ordo.UncheckedEvent; not {type(event).__name__}")
 
 
 def unpack(events):

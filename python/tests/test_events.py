@@ -14,7 +14,7 @@ from support import (complete, completed_user_event, reference_count_returns_to,
 
 async def test_waits_until_every_event_is_complete(context):
     first, second = user_event(context), user_event(context)
-    waiter = asyncio.create_task(resource.async_wait_for_events([first, second.int_ptr]))
+    waiter = asyncio.create_task(resource.async_wait_for_events([first, ordo.UncheckedEvent(second.int_ptr)]))
     await spin()
     assert not waiter.done()
     complete(first)
@@ -129,7 +129,7 @@ async def test_without_pyopencl_events_come_back_as_cl_events(context, monkeypat
     event = completed_user_event(context)
     r = resource.Resource(None)
     a, b = r.acquire(), r.acquire()
-    a.ready([event.int_ptr])  # a raw address: the binding makes the object
+    a.ready([ordo.UncheckedEvent(event.int_ptr)])  # a bare address: the binding makes the object
     (got,) = await within(b.wait())
     assert isinstance(got, ordo.ClEvent) and got.int_ptr == event.int_ptr
     assert event.reference_count >= 2  # ClEvent holds its own reference
