@@ -6,15 +6,18 @@ Lookup order for the library:
 
 1. the environment variable ``ORDO_LIBRARY``: a path to ``libordo.so*`` or to
    the directory holding it; when it is set nothing else is tried;
-2. the build tree: ``libordo.so.0`` in a meson build directory at the top of
+2. the package's own directory (where ``pip install`` puts it);
+3. the build tree: ``libordo.so.0`` in a meson build directory at the top of
    the source tree this package sits in (``build`` first);
-3. the system's library paths (``dlopen("libordo.so.0")``: ``LD_LIBRARY_PATH``,
+4. the system's library paths (``dlopen("libordo.so.0")``: ``LD_LIBRARY_PATH``,
    the ld.so cache, the default directories).
 """
 
 import ctypes
+import importlib.util
 import os
 import pathlib
+import sys
 
 from . import errors
 
@@ -107,7 +110,11 @@ def _load():
             raise errors.LibraryError(
                 f"ordo: ORDO_LIBRARY={env!r} does not name a loadable libordo ({exc})") from None
     tried = []
-    for path in _build_tree_candidates() + [SONAME]:
+    # Installed with pip: libordo lies in the package, beside ordo._native.
+    here = pathlib.Path(__file__).resolve().parent
+    packaged = [str(here / name) for name in ("libordo.so", SONAME) if (here / name).exists()]
+    candidates = packaged + _build_tree_candidates()
+    for path in candidates + [SONAME]:
         try:
             return ctypes.CDLL(path), path
         except OSError as exc:
@@ -138,6 +145,9 @@ def check_version(found, path):
 
 
 lib, library_path = _load()
+#: Whether libordo came from the package itself (installed with pip).
+packaged = os.path.dirname(os.path.abspath(library_path)) == os.path.dirname(
+    os.path.abspath(__file__))
 
 try:
     _version = lib.ordo_version
@@ -155,6 +165,32 @@ def version():
 
 
 check_version(version(), library_path)
+
+
+def _load_native():
+    """The compiled module ordo._native: in the package (pip install), else
+    the file ORDO_NATIVE names (a build tree's python/_native*.so, as
+    `meson test` sets it). It links against the libordo loaded above."""
+    try:
+        from . import _native
+        return _native
+    except ImportError:
+        path = os.environ.get("ORDO_NATIVE")
+        if not path:
+            raise errors.LibraryError(
+                "ordo: the compiled module ordo._native is missing: install the binding with "
+                "pip (see python/README.md), or set ORDO_NATIVE to a build's "
+                "python/_native*.so") from None
+    spec = importlib.util.spec_from_file_location("ordo._native", path)
+    if spec is None:
+        raise errors.LibraryError(f"ordo: ORDO_NATIVE={path!r} is not a Python extension module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ordo._native"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+native = _load_native()
 
 # --------------------------------------------------------------------------
 # Statuses and errors
@@ -188,6 +224,13 @@ def last_error(status):
     if message.startswith(prefix):
         message = message[len(prefix):]
     return make_error(status, message)
+
+
+def raise_last_error(status):
+    raise last_error(status)
+
+
+native.init(raise_last_error)
 
 
 def _errcheck(result, func, args):
@@ -282,6 +325,16 @@ ordo_job_queue_backlog_future = _declare("ordo_job_queue_backlog_future",
                                          [ordo_job_queue, c_size_t, _P(ordo_future)])
 ordo_job_queue_destroy = _declare("ordo_job_queue_destroy", [ordo_job_queue])
 
+ordo_diagnostics_enable = _declare("ordo_diagnostics_enable", [c_int])
+ordo_ticket_set_name = _declare("ordo_ticket_set_name", [ordo_ticket, c_char_p])
+ordo_diagnostics_dump = _declare("ordo_diagnostics_dump",
+                                 [ordo_resource, c_char_p, c_size_t, _P(c_size_t)])
+ordo_diagnostics_set_wait_warning = _declare("ordo_diagnostics_set_wait_warning",
+                                             [ctypes.c_int64])
+ordo_trace_start = _declare("ordo_trace_start", [c_size_t])
+ordo_trace_stop = _declare("ordo_trace_stop", [])
+ordo_trace_write = _declare("ordo_trace_write", [c_char_p])
+
 # --------------------------------------------------------------------------
 # Small helpers over the declarations
 
@@ -332,6 +385,15 @@ def future_failure(future):
 def now():
     """Nanoseconds on the monotonic clock that deadlines use."""
     return ordo_now()
+
+
+def dump(resource):
+    """ordo_diagnostics_dump of a resource handle (None: every resource), as text."""
+    length = c_size_t()
+    ordo_diagnostics_dump(resource, None, 0, ctypes.byref(length))
+    buffer = ctypes.create_string_buffer(length.value + 1)
+    ordo_diagnostics_dump(resource, buffer, len(buffer), ctypes.byref(length))
+    return _text(buffer.value)
 
 
 # --------------------------------------------------------------------------

@@ -28,12 +28,16 @@ them; a dropped allocation is released instead of blocking its successors
 for ever (with a warning on this module's logger); cancelling a wait never
 costs an allocation its place.
 
-Events may be ``pyopencl.Event`` objects, ``katsdpsigproc.opencl.Event``
-objects, objects with an ``int_ptr`` attribute, or raw cl_event addresses
-(ints). ``wait()`` hands back the very event objects the previous holder
-passed to ``ready()``, as katsdpsigproc does; raw addresses come back as
-``pyopencl.Event`` objects holding their own reference (or
+Events must hold a reference to their cl_event: ``pyopencl.Event`` objects,
+``katsdpsigproc.opencl.Event`` objects or :class:`ordo.ClEvent`; a bare
+address only wrapped in :class:`ordo.UncheckedEvent`; anything else raises
+``TypeError``. ``wait()`` hands back the very event objects the previous
+holder passed to ``ready()``, as katsdpsigproc does; other events come back
+as ``pyopencl.Event`` objects holding their own reference (or
 :class:`ordo.ClEvent` without PyOpenCL), ready for ``wait_for=``.
+
+:class:`Resource` and :class:`ResourceAllocation` are generic in the type
+of the value (``Resource[Buffer]``, ``ResourceAllocation[int]``).
 """
 
 import asyncio
@@ -41,8 +45,9 @@ import collections
 import ctypes
 import logging
 import threading
+import typing
 
-from . import _bridge, _capi, _events
+from . import _bridge, _capi, _events, diagnostics, errors
 
 _logger = logging.getLogger(__name__)
 
@@ -116,7 +121,17 @@ async def wait_until(future, when, loop=None):
     raise asyncio.TimeoutError()
 
 
-class ResourceAllocation:
+_T = typing.TypeVar("_T")
+
+
+class PredecessorCancelledError(errors.OrdoCancelledError):
+    """Raised to the successors of a holder whose task was cancelled while it
+    held the allocation (inside ``with``): the successor was not cancelled
+    itself, its predecessor was. ``__cause__`` is the predecessor's
+    ``CancelledError``."""
+
+
+class ResourceAllocation(_capi.native.Allocation, typing.Generic[_T]):
     """A place in a resource's queue (what :meth:`Resource.acquire` returns).
 
     Do not construct it directly. ``value`` is the resource's value.
@@ -128,68 +143,36 @@ class ResourceAllocation:
     enqueued on the resource, exactly once. As in ``katsdpsigproc``, call
     ``ready`` only after the grant when you have called ``wait``: the
     successor then waits for this holder's events only.
+
+    The hot path (acquire, a grant already there, ready, drop) is compiled
+    (``ordo._native.Allocation``); this class adds what runs in Python.
     """
 
-    def __init__(self, resource, ticket):
-        self._resource = resource  # keeps the value and the failure table alive
-        self._ticket = ticket
-        self._released = False
-        self._grant = None
-        self.value = resource.value
+    __slots__ = ()
+    value: _T
 
-    def wait(self):
-        """A future of the list of events the previous holder handed over.
-
-        Every call returns the same future, unless it was cancelled: then a
-        new one. Cancelling it does not give up this allocation's place. If
-        the previous holder failed, the future raises its exception.
-        """
-        grant = self._grant
-        if grant is not None and not grant.cancelled():
-            return grant
-        if not self._released:
-            # Granted already (the usual case in a pipeline that keeps up)?
-            # One poll then gives the events without a library future.
-            events = _capi.poll_ticket(self._ticket)
-            if events is not None:
-                grant = _bridge.get_loop(self._resource._loop).create_future()
-                grant.set_result(self._resource._events_out(events))
-                self._grant = grant
-                return grant
-        handle = _capi.new_handle(_capi.ordo_ticket_grant_future, _capi.ordo_future, self._ticket)
-        self._grant = _bridge.watch(handle, self._resource._grant_result, self._resource._loop)
-        return self._grant
-
-    async def wait_events(self):
+    async def wait_events(self) -> None:
         """Wait for the grant and then for its events to complete on the host
         (a coroutine)."""
         events = await self.wait()
         await async_wait_for_events(events, loop=self._resource._loop)
 
-    def ready(self, events=None):
-        """Hand the resource on: the next holder is granted, and must wait for
-        ``events`` (the work this holder enqueued on the resource).
+    def set_name(self, name: typing.Optional[str]) -> None:
+        """Names this allocation in dumps and log messages (None clears it)."""
+        encoded = None if name is None else str(name).encode("utf-8", "replace")
+        _capi.ordo_ticket_set_name(_capi.ordo_ticket(self._ticket_handle), encoded)
 
-        The library retains the events and flushes their command queues.
-        A second call raises :class:`ordo.InvalidStateError` (which is an
-        :class:`asyncio.InvalidStateError`).
-        """
-        given = _events.unpack(events)
-        array, count = _capi.events_array([address for address, _ in given])
-        self._resource._events_in(given)  # before the next holder can be granted
-        _capi.ordo_ticket_ready(self._ticket, array, count)
-        self._released = True
-
-    def _fail(self, exc):
+    def _fail(self, exc: BaseException) -> None:
         status, message = self._resource._remember_failure(exc)
-        _capi.ordo_ticket_fail(self._ticket, status, message.encode("utf-8", "replace"))
-        self._released = True
+        _capi.ordo_ticket_fail(_capi.ordo_ticket(self._ticket_handle), status,
+                               message.encode("utf-8", "replace"))
+        self._mark_released()
 
-    def __enter__(self):
+    def __enter__(self) -> _T:
         return self.value
 
     def __exit__(self, exc_type, exc_value, traceback):
-        if self._released:
+        if self._is_released:
             return None
         if exc_value is not None:
             self._fail(exc_value)
@@ -198,28 +181,14 @@ class ResourceAllocation:
             self.ready()
         return None
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> _T:
         return self.value
 
     async def __aexit__(self, exc_type, exc_value, traceback):
         return self.__exit__(exc_type, exc_value, traceback)
 
-    def __del__(self):
-        ticket = self.__dict__.get("_ticket")
-        if ticket is None:
-            return
-        self._ticket = None
-        try:
-            if not self._released:
-                _logger.warning(_DROPPED)
-                _capi.ordo_ticket_ready(ticket, None, 0)
-        except Exception:
-            pass
-        finally:
-            _capi.ordo_ticket_destroy(ticket)
 
-
-class Resource:
+class Resource(typing.Generic[_T]):
     """A shared thing (a device buffer, a host buffer, a queue) and the queue
     of its allocations.
 
@@ -232,12 +201,15 @@ class Resource:
         The event loop of the futures handed out; by default, the running
         loop at the time of each ``wait``.
     name : str, optional
-        A name for the library's diagnostics.
+        A name for the library's diagnostics (:meth:`dump`, log messages,
+        traces).
     """
 
-    def __init__(self, value, loop=None, *, name=None):
+    def __init__(self, value: _T, loop: typing.Optional[asyncio.AbstractEventLoop] = None, *,
+                 name: typing.Optional[str] = None) -> None:
         self.value = value
         self._loop = loop
+        self._name = name
         self._failures = collections.OrderedDict()
         self._next_failure = 0
         self._handed = collections.OrderedDict()
@@ -247,14 +219,57 @@ class Resource:
         # allocation, through it) holds the value.
         self._handle = _capi.new_handle(_capi.ordo_resource_create, _capi.ordo_resource,
                                         ctypes.c_void_p(id(value)), encoded)
+        self._handle_value = self._handle.value
 
-    def acquire(self):
+    def acquire(self) -> ResourceAllocation[_T]:
         """Take the next place in the queue, at once (never waits).
 
         Allocations are granted in the order of the ``acquire`` calls.
         """
-        ticket = _capi.new_handle(_capi.ordo_resource_acquire, _capi.ordo_ticket, self._handle)
-        return ResourceAllocation(self, ticket)
+        return ResourceAllocation(self, self._handle_value)
+
+    def dump(self) -> str:
+        """A readable account of this resource's queue (``ordo_diagnostics_dump``):
+        each pending allocation, whether it holds or waits and since when,
+        and its predecessor's events with their status. Allocations are
+        listed when named (:meth:`ResourceAllocation.set_name`), or all of
+        them with :func:`ordo.enable_diagnostics`."""
+        return _capi.dump(self._handle)
+
+    # -- what the compiled Allocation calls back for --------------------------
+
+    def _done_future(self, addresses):
+        future = _bridge.get_loop(self._loop).create_future()
+        future.set_result(self._events_out(addresses) if addresses else [])
+        return future
+
+    def _watch_grant(self, allocation):
+        # After the release the library refuses (ordo.InvalidStateError).
+        handle = _capi.new_handle(_capi.ordo_ticket_grant_future, _capi.ordo_future,
+                                  _capi.ordo_ticket(allocation._ticket_handle))
+        after = diagnostics.wait_warning_seconds()
+        return _bridge.watch(handle, self._grant_result, self._loop,
+                             warn_after=after, warn=self._warn_long_wait if after else None)
+
+    def _warn_long_wait(self):
+        after = diagnostics.wait_warning_seconds() or 0.0
+        name = self._name if self._name is not None else "(unnamed)"
+        _logger.warning("a holder has waited %.1f ms on resource %r:\n%s", after * 1e3, name,
+                        self.dump())
+
+    def _ready_with(self, allocation, events):
+        given = _events.unpack(events)
+        self._events_in(given)  # before the next holder can be granted
+        try:
+            allocation._ready([address for address, _ in given])
+        except BaseException:
+            self._events_forget(given)
+            raise
+
+    def _dropped(self):
+        _logger.warning(_DROPPED)
+
+    # -------------------------------------------------------------------------
 
     def _remember_failure(self, exc):
         self._next_failure = (self._next_failure + 1) % _USER_STATUSES
@@ -278,13 +293,17 @@ class Resource:
             while len(self._handed) > _EVENTS_KEPT:
                 self._handed.popitem(last=False)
 
+    def _events_forget(self, given):
+        with self._lock:
+            for address, event in given:
+                if self._handed.get(address) is event:
+                    del self._handed[address]
+
     def _events_out(self, addresses):
         """The event objects for the addresses of a grant: those handed over
         (then forgotten: only the next holder gets them), else new wrappers."""
         with self._lock:
-            known = [self._handed.get(address) for address in addresses]
-            for address in addresses:
-                self._handed.pop(address, None)
+            known = [self._handed.pop(address, None) for address in addresses]
         return [event if event is not None else _events.wrap([address])[0]
                 for address, event in zip(addresses, known)]
 
@@ -294,7 +313,12 @@ class Resource:
         status, message, error = _capi.future_failure(handle)
         known = self._failures.get(status)
         if known is not None and known[0] == message:
-            raise known[1]
+            exc = known[1]
+            if isinstance(exc, asyncio.CancelledError):
+                raise PredecessorCancelledError(
+                    status, "ORDO_ERROR_CANCELLED",
+                    "the previous holder of the resource was cancelled") from exc
+            raise exc
         raise error
 
     def __del__(self):
@@ -445,4 +469,5 @@ class JobQueue:
             _capi.ordo_job_queue_destroy(queue)
 
 
-__all__ = ["wait_until", "async_wait_for_events", "Resource", "ResourceAllocation", "JobQueue"]
+__all__ = ["wait_until", "async_wait_for_events", "Resource", "ResourceAllocation", "JobQueue",
+           "PredecessorCancelledError"]
