@@ -19,6 +19,7 @@ libordo.
 """
 import argparse
 import asyncio
+import importlib.util
 import os
 import sys
 import time
@@ -26,8 +27,11 @@ import time
 import numpy as np
 import pyopencl as cl
 
+# The checkout's binding, unless one is importable already (installed with
+# pip, or on PYTHONPATH).
 _here = os.path.dirname(os.path.abspath(__file__))
-if os.path.isdir(os.path.join(_here, "..", "python", "ordo")):
+if (importlib.util.find_spec("ordo") is None
+        and os.path.isdir(os.path.join(_here, "..", "python", "ordo"))):
     sys.path.insert(0, os.path.join(_here, "..", "python"))
 
 from ordo import resource  # noqa: E402
