@@ -82,9 +82,11 @@ async def async_wait_for_events(events, loop=None):
     pointers = _events.addresses(events)
     if not pointers:
         return
-    array, count = _capi.events_array(pointers)
-    handle = _capi.new_handle(_capi.ordo_events_wait_async, _capi.ordo_future, array, count)
-    await _bridge.watch(handle, _event_wait_result, loop, cancel_with_future=True)
+    status, handle = _capi.native.events_wait(pointers)
+    if status == _capi.OK:
+        return  # complete already: no future, no trip through the loop
+    await _bridge.watch(_capi.ordo_future(handle), _event_wait_result, loop,
+                        cancel_with_future=True)
 
 
 def _event_wait_result(handle, status):
@@ -131,64 +133,14 @@ class PredecessorCancelledError(errors.OrdoCancelledError):
     ``CancelledError``."""
 
 
-class ResourceAllocation(_capi.native.Allocation, typing.Generic[_T]):
-    """A place in a resource's queue (what :meth:`Resource.acquire` returns).
-
-    Do not construct it directly. ``value`` is the resource's value.
-
-    To use the resource, wait for the grant with :meth:`wait` (the
-    predecessor's events, to make device work wait for) or
-    :meth:`wait_events` (waits on the host until they are complete); when
-    done from the host, call :meth:`ready` with the events of the work
-    enqueued on the resource, exactly once. As in ``katsdpsigproc``, call
-    ``ready`` only after the grant when you have called ``wait``: the
-    successor then waits for this holder's events only.
-
-    The hot path (acquire, a grant already there, ready, drop) is compiled
-    (``ordo._native.Allocation``); this class adds what runs in Python.
-    """
-
-    __slots__ = ()
-    value: _T
-
-    async def wait_events(self) -> None:
-        """Wait for the grant and then for its events to complete on the host
-        (a coroutine)."""
-        events = await self.wait()
-        await async_wait_for_events(events, loop=self._resource._loop)
-
-    def set_name(self, name: typing.Optional[str]) -> None:
-        """Names this allocation in dumps and log messages (None clears it)."""
-        encoded = None if name is None else str(name).encode("utf-8", "replace")
-        _capi.ordo_ticket_set_name(_capi.ordo_ticket(self._ticket_handle), encoded)
-
-    def _fail(self, exc: BaseException) -> None:
-        status, message = self._resource._remember_failure(exc)
-        _capi.ordo_ticket_fail(_capi.ordo_ticket(self._ticket_handle), status,
-                               message.encode("utf-8", "replace"))
-        self._mark_released()
-
-    def __enter__(self) -> _T:
-        return self.value
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        if self._is_released:
-            return None
-        if exc_value is not None:
-            self._fail(exc_value)
-        else:
-            _logger.warning(_NOT_READY)
-            self.ready()
-        return None
-
-    async def __aenter__(self) -> _T:
-        return self.value
-
-    async def __aexit__(self, exc_type, exc_value, traceback):
-        return self.__exit__(exc_type, exc_value, traceback)
+#: What :meth:`Resource.acquire` returns: compiled (``ordo._native``), generic
+#: in the type of the value (``ResourceAllocation[int]``; ``_native.pyi``
+#: declares it to type checkers as ``typing.Generic``).
+ResourceAllocation = _capi.native.ResourceAllocation
+_capi.native.init_asyncio(asyncio.Future, asyncio.get_running_loop, _logger, _message_of)
 
 
-class Resource(typing.Generic[_T]):
+class Resource(_capi.native.ResourceBase, typing.Generic[_T]):
     """A shared thing (a device buffer, a host buffer, a queue) and the queue
     of its allocations.
 
@@ -221,13 +173,6 @@ class Resource(typing.Generic[_T]):
                                         ctypes.c_void_p(id(value)), encoded)
         self._handle_value = self._handle.value
 
-    def acquire(self) -> ResourceAllocation[_T]:
-        """Take the next place in the queue, at once (never waits).
-
-        Allocations are granted in the order of the ``acquire`` calls.
-        """
-        return ResourceAllocation(self, self._handle_value)
-
     def dump(self) -> str:
         """A readable account of this resource's queue (``ordo_diagnostics_dump``):
         each pending allocation, whether it holds or waits and since when,
@@ -236,12 +181,19 @@ class Resource(typing.Generic[_T]):
         them with :func:`ordo.enable_diagnostics`."""
         return _capi.dump(self._handle)
 
-    # -- what the compiled Allocation calls back for --------------------------
+    # -- what the compiled allocation calls back for -------------------------
 
-    def _done_future(self, addresses):
-        future = _bridge.get_loop(self._loop).create_future()
-        future.set_result(self._events_out(addresses) if addresses else [])
-        return future
+    async def _wait_for_events(self, events):
+        await async_wait_for_events(events, loop=self._loop)
+
+    def _set_name(self, allocation, name):
+        encoded = None if name is None else str(name).encode("utf-8", "replace")
+        _capi.ordo_ticket_set_name(_capi.ordo_ticket(allocation._ticket_handle), encoded)
+
+    def _fail(self, allocation, exc):
+        status, message = self._remember_failure(exc)
+        _capi.ordo_ticket_fail(_capi.ordo_ticket(allocation._ticket_handle), status,
+                               message.encode("utf-8", "replace"))
 
     def _watch_grant(self, allocation):
         # After the release the library refuses (ordo.InvalidStateError).
@@ -328,49 +280,6 @@ class Resource(typing.Generic[_T]):
             _capi.ordo_resource_destroy(handle)
 
 
-class _Job:
-    """One job of a JobQueue: the asyncio future, and the library's view of it
-    (a promise completed when the future is done)."""
-
-    __slots__ = ("future", "promise", "handle", "silent", "__weakref__")
-
-    def __init__(self, future):
-        self.future = future
-        self.promise = None
-        self.handle = None
-        self.silent = False
-
-    def settle(self, _future=None):
-        promise, self.promise = self.promise, None
-        if promise is None:
-            return
-        try:
-            future = self.future
-            if future.cancelled():
-                _capi.ordo_promise_fail(promise, _capi.ERROR_CANCELLED, b"the job was cancelled")
-            elif future.exception() is not None:
-                _capi.ordo_promise_fail(promise, _capi.ERROR_FAILED,
-                                        _message_of(future.exception()).encode("utf-8", "replace"))
-            else:
-                _capi.ordo_promise_complete(promise, None, 0)
-        finally:
-            _capi.ordo_promise_destroy(promise)
-
-    def close(self):
-        promise, handle = self.promise, self.handle
-        self.promise = self.handle = None
-        if promise is not None:
-            _capi.ordo_promise_destroy(promise)
-        if handle is not None:
-            _capi.ordo_future_destroy(handle)
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-
 class JobQueue:
     """The in-flight jobs of a pipeline, oldest first.
 
@@ -381,25 +290,22 @@ class JobQueue:
 
     def __init__(self):
         self._queue = _capi.new_handle(_capi.ordo_job_queue_create, _capi.ordo_job_queue, 0)
+        self._queue_value = self._queue.value
         self._jobs = collections.deque()
 
     def add(self, job):
         """Append a job (a future or any awaitable; a coroutine becomes a task)."""
         future = asyncio.ensure_future(job)
-        entry = _Job(future)
-        entry.promise = _capi.new_handle(_capi.ordo_promise_create, _capi.ordo_promise)
-        entry.handle = _capi.new_handle(_capi.ordo_promise_future, _capi.ordo_future,
-                                        entry.promise)
-        _capi.ordo_job_queue_try_add(self._queue, entry.handle)
+        entry = _capi.native.Job(future, self._queue_value)
         self._jobs.append(entry)
-        future.add_done_callback(entry.settle)
+        if future.done():
+            entry.settle()  # at once, rather than through a callback the loop schedules
+        else:
+            future.add_done_callback(entry.settle)
 
     def _remove_front(self):
         entry = self._jobs[0]
-        entry.settle()
-        # A deadline in the past: the front job is complete, so this removes
-        # exactly that one and gives its status.
-        status = _capi.ordo_job_queue_finish(self._queue, len(self._jobs) - 1, 0)
+        status = entry.remove_front(self._queue_value, len(self._jobs) - 1)
         if status == _capi.ERROR_TIMEOUT or status == _capi.ERROR_INVALID_HANDLE:
             raise _capi.last_error(status)
         self._jobs.popleft()
@@ -458,7 +364,8 @@ class JobQueue:
         for entry in self._jobs:
             if entry.future is item:
                 found = ctypes.c_int()
-                _capi.ordo_job_queue_contains(self._queue, entry.handle, ctypes.byref(found))
+                _capi.ordo_job_queue_contains(self._queue, _capi.ordo_future(entry.handle),
+                                              ctypes.byref(found))
                 return bool(found.value)
         return False
 
