@@ -212,3 +212,30 @@ TEST(GrantCarries, PollingWaitCompleteOfSharedAndMultiTicketsRegistersOnce) {
         clReleaseEvent(x);
     }
 }
+
+// A host wait whose events have all completed costs a status query, not a
+// callback registration: waits for a grant's events, asynchronous waits and
+// device waits on complete events register nothing.
+TEST(GrantCarries, WaitsOnCompleteEventsRegisterNoCallback) {
+    cl_event e = make_user_event();
+    ASSERT_EQ(clSetUserEventStatus(e, CL_COMPLETE), CL_SUCCESS);
+    {
+        Chain c(3);
+        ORDO_ASSERT_OK(ordo_ticket_ready(c.t[0], &e, 1));
+        uint64_t before = callback_registrations_on_this_thread();
+        const cl_event *events = nullptr;
+        size_t n = 0;
+        ORDO_ASSERT_OK(ordo_ticket_wait_complete(c.t[1], eventually(), &events, &n));
+        EXPECT_EQ(n, 1u);
+        ordo_future f = nullptr;
+        ORDO_ASSERT_OK(ordo_events_wait_async(&e, 1, &f));
+        EXPECT_EQ(ordo_future_poll(f), ORDO_OK);
+        ORDO_ASSERT_OK(ordo_future_wait(f, eventually(), 0));
+        ORDO_ASSERT_OK(ordo_future_destroy(f));
+        EXPECT_EQ(callback_registrations_on_this_thread() - before, 0u)
+            << "a wait on complete events registered an event callback";
+        ORDO_ASSERT_OK(ordo_ticket_ready(c.t[1], &e, 1));
+    }
+    EXPECT_TRUE(reference_count_returns_to(e, 1));
+    clReleaseEvent(e);
+}
