@@ -191,8 +191,8 @@ inline void require_events(const cl_event *events, size_t num_events) {
 // ordo_ring_create); `empty` says why n == 0 is refused. With out_modes, each
 // resource's mode (modes[i], exclusive if modes is NULL) is checked right
 // after its handle and appended there.
-std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n,
-                                        const char *empty, const ordo_mode *modes = nullptr,
+std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n, const char *empty,
+                                        const ordo_mode *modes = nullptr,
                                         std::vector<Mode> *out_modes = nullptr);
 
 // A failure's status: negative, and not one of the statuses by which a wait

@@ -7,9 +7,8 @@ namespace ordo::capi {
 
 ordo_future new_future_handle(Ref<Future> future);
 
-std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n,
-                                        const char *empty, const ordo_mode *modes,
-                                        std::vector<Mode> *out_modes) {
+std::vector<Ref<Resource>> resources_of(const ordo_resource *resources, size_t n, const char *empty,
+                                        const ordo_mode *modes, std::vector<Mode> *out_modes) {
     if (n == 0)
         throw Error(ORDO_ERROR_INVALID_ARGUMENT, std::string("n is 0: ") + empty);
     require(resources, "resources");
