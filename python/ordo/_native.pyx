@@ -170,6 +170,34 @@ cdef inline int _check(int status) except -1:
     return status
 
 
+# A cl_event[] for a list of addresses: on the stack up to 8, else on the
+# heap (_events_free gives it back). Never copied: data may point into it.
+cdef struct EventArray:
+    cl_event small[8]
+    cl_event *data
+    size_t n
+
+
+cdef int _events_fill(EventArray *a, list addresses) except -1:
+    cdef size_t i
+    a.n = len(addresses)
+    a.data = a.small
+    if a.n > 8:
+        a.data = <cl_event *>malloc(a.n * sizeof(cl_event))
+        if a.data == NULL:
+            a.data = a.small
+            raise MemoryError()
+    for i in range(a.n):
+        a.data[i] = <cl_event><uintptr_t>addresses[i]
+    return 0
+
+
+cdef void _events_free(EventArray *a):
+    if a.data != a.small:
+        free(a.data)
+    a.data = a.small
+
+
 cdef list _addresses(const cl_event *events, size_t n):
     cdef list out = []
     cdef size_t i
@@ -392,21 +420,13 @@ cdef class ResourceAllocation:
             await self._resource._wait_for_events(events)
 
     def _ready(self, list addresses):
-        cdef cl_event small[8]
-        cdef cl_event *array = small
-        cdef size_t n = len(addresses), i
-        if n > 8:
-            array = <cl_event *>malloc(n * sizeof(cl_event))
-            if array == NULL:
-                raise MemoryError()
+        cdef EventArray array
         try:
-            for i in range(n):
-                array[i] = <cl_event><uintptr_t>addresses[i]
-            _check(ordo_ticket_ready(self._ticket, array, n))
+            _events_fill(&array, addresses)  # sets array.data first: freeing is safe
+            _check(ordo_ticket_ready(self._ticket, array.data, array.n))
             self._released = True
         finally:
-            if array != small:
-                free(array)
+            _events_free(&array)
 
     def ready(self, events=None):
         """Hand the resource on: the next holder is granted, and must wait for
@@ -463,22 +483,14 @@ def events_wait(list addresses):
     """``ordo_events_wait_async`` on the addresses, polled at once:
     (ORDO_OK, 0) if every event is complete (the wait is gone already),
     else (ORDO_PENDING or the failure status, the future's handle)."""
-    cdef cl_event small[8]
-    cdef cl_event *array = small
-    cdef size_t n = len(addresses), i
+    cdef EventArray array
     cdef ordo_future f = NULL
     cdef int status
-    if n > 8:
-        array = <cl_event *>malloc(n * sizeof(cl_event))
-        if array == NULL:
-            raise MemoryError()
     try:
-        for i in range(n):
-            array[i] = <cl_event><uintptr_t>addresses[i]
-        _check(ordo_events_wait_async(array, n, &f))
+        _events_fill(&array, addresses)  # sets array.data first: freeing is safe
+        _check(ordo_events_wait_async(array.data, array.n, &f))
     finally:
-        if array != small:
-            free(array)
+        _events_free(&array)
     status = ordo_future_poll(f)
     if status == ORDO_OK:
         ordo_future_destroy(f)
