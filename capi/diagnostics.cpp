@@ -2,6 +2,7 @@
 #include "handles.hpp"
 
 #include "../lib/diagnostics.hpp"
+#include "../lib/fast_counts.hpp"
 #include "../lib/trace.hpp"
 
 #include <cerrno>
@@ -16,6 +17,17 @@ extern "C" {
 ORDO_API int ordo_diagnostics_enable(int enable) {
     set_diagnostics_enabled(enable != 0);
     return ORDO_OK;
+}
+
+ORDO_API int ordo_diagnostics_fast_path(ordo_fast_path_counts *counts) {
+    return guarded([&] {
+        require(counts, "counts");
+        if (!read_fast_counts(*counts))
+            throw Error(
+                ORDO_ERROR_INVALID_STATE,
+                "this build does not count the fast path (meson -Dfast_path_counts=enabled)");
+        return ORDO_OK;
+    });
 }
 
 ORDO_API int ordo_diagnostics_dump(ordo_resource resource, char *buffer, size_t capacity,

@@ -106,11 +106,10 @@ inline int set_last_error(int status, const std::string &message) noexcept {
     return set_last_error(status, message.c_str());
 }
 
-// The slot behind a handle of kind T whose generation is still the
-// handle's, or throws INVALID_HANDLE naming what is wrong. (A handle must not
-// be used by another thread while it is destroyed: ordo.h.)
+// Throws INVALID_HANDLE naming what is wrong with a handle of kind T that
+// live_slot refused. Out of line: the hot path only compares.
 template <class T, class H>
-typename Pool<T>::Slot &live_slot(H *handle, const char *argument) {
+[[noreturn]] [[gnu::noinline, gnu::cold]] void bad_handle(H *handle, const char *argument) {
     using namespace handle_bits;
     auto value = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(handle));
     if (value == 0)
@@ -128,10 +127,27 @@ typename Pool<T>::Slot &live_slot(H *handle, const char *argument) {
         throw Error(ORDO_ERROR_INVALID_HANDLE,
                     std::string(argument) + " is not an " + Kind<T>::name + " handle");
     }
-    if (slot->generation.load(std::memory_order_acquire) != generation)
-        throw Error(ORDO_ERROR_INVALID_HANDLE, std::string(argument) + " is an " + Kind<T>::name +
-                                                   " handle already destroyed");
-    return *slot;
+    throw Error(ORDO_ERROR_INVALID_HANDLE,
+                std::string(argument) + " is an " + Kind<T>::name + " handle already destroyed");
+}
+
+// The slot behind a handle of kind T whose generation is still the
+// handle's, or throws INVALID_HANDLE naming what is wrong. (A handle must not
+// be used by another thread while it is destroyed: ordo.h.)
+template <class T, class H>
+inline typename Pool<T>::Slot &live_slot(H *handle, const char *argument) {
+    using namespace handle_bits;
+    auto value = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(handle));
+    auto kind = static_cast<uint32_t>((value >> kKindShift) & 0xf);
+    auto generation = static_cast<uint32_t>(value >> kGenerationShift);
+    // NULL has kind 0 and generation 0: refused by the first test.
+    if (kind == Kind<T>::id && (generation & 1) != 0) [[likely]] {
+        typename Pool<T>::Slot *slot = Pool<T>::slot_at(static_cast<uint32_t>(value & kIndexMask));
+        if (slot != nullptr && slot->generation.load(std::memory_order_acquire) == generation)
+            [[likely]]
+            return *slot;
+    }
+    bad_handle<T>(handle, argument);
 }
 
 // The object behind a live handle of kind T, or throws INVALID_HANDLE.

@@ -68,7 +68,7 @@ ORDO_API int ordo_ticket_value(ordo_ticket ticket, void **value) {
     return guarded([&] {
         Ticket &t = lookup<Ticket>(ticket, "ticket");
         require(value, "value");
-        *value = t.resource().value();
+        *value = t.value();
         return ORDO_OK;
     });
 }
@@ -144,7 +144,10 @@ ORDO_API int ordo_ticket_ready(ordo_ticket ticket, const cl_event *events, size_
         require_events(events, num_events);
         if (t.released())
             throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
-        t.ready(EventList::retain(events, num_events));
+        if (num_events == 0)
+            t.ready_nothing();
+        else
+            t.ready(EventList::retain(events, num_events));
         return ORDO_OK;
     });
 }
@@ -162,7 +165,7 @@ ORDO_API int ordo_ticket_fail(ordo_ticket ticket, int status, const char *messag
 
 ORDO_API int ordo_ticket_cancel(ordo_ticket ticket) {
     return guarded([&] {
-        lookup<Ticket>(ticket, "ticket").cancel();
+        lookup<Ticket>(ticket, "ticket").cancel(true);
         return ORDO_OK;
     });
 }
@@ -171,7 +174,7 @@ ORDO_API int ordo_ticket_destroy(ordo_ticket ticket) {
     return guarded([&] {
         if (Ticket *t = retire<Ticket>(ticket, "ticket")) {
             t->drop_holder(true);
-            t->release();
+            t->release_holder();
         }
         return ORDO_OK;
     });

@@ -108,8 +108,13 @@ void describe_ticket(std::string &out, Ticket &t, const TicketInfo &info, int64_
     append(out, "  ticket %p", static_cast<void *>(&t));
     if (!info.name.empty())
         append(out, " \"%s\"", info.name.c_str());
-    append(out, " %s, acquired %.1f ms ago: ", t.mode() == Mode::kShared ? "shared" : "exclusive",
-           static_cast<double>(now - t.acquired_at()) / 1e6);
+    if (t.acquired_at() != 0)
+        append(out,
+               " %s, acquired %.1f ms ago: ", t.mode() == Mode::kShared ? "shared" : "exclusive",
+               static_cast<double>(now - t.acquired_at()) / 1e6);
+    else // the fast path does not time its tickets
+        append(out, " %s, acquired before diagnostics were on: ",
+               t.mode() == Mode::kShared ? "shared" : "exclusive");
     Ref<Future> grant = t.grant_for_walk();
     bool granted = grant && grant->is_complete();
     if (t.handed_on()) {

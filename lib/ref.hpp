@@ -33,6 +33,10 @@ public:
         return false;
     }
 
+    // The caller's reference is the only one (acquire: every other
+    // release happened before).
+    bool sole_reference() const noexcept { return refs_.load(std::memory_order_acquire) == 1; }
+
 protected:
     RefCounted() noexcept = default;
     explicit RefCounted(uint32_t initial) noexcept : refs_(initial) {}

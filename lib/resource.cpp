@@ -4,10 +4,12 @@
 
 #include "diagnostics.hpp"
 #include "error.hpp"
+#include "fast_counts.hpp"
 #include "trace.hpp"
 
 #include "pool.hpp"
 #include <algorithm>
+#include <cassert>
 
 namespace ordo::detail {
 
@@ -15,12 +17,22 @@ Resource::Resource(void *value, std::string name) : value_(value), name_(std::mo
     Ref<Future> first = Future::make_done();
     check_packable(first.get());
     register_resource(this);
-    tail_.store(pack(first.detach(), false, 0), std::memory_order_relaxed);
+    tail_.store(idle_word(first.detach()), std::memory_order_relaxed);
+}
+
+void Resource::destroy() noexcept {
+    uint64_t word = tail_.load(std::memory_order_acquire);
+    while (is_fast(word))
+        if (tail_.compare_exchange_weak(word, word | kOrphanBit, std::memory_order_acq_rel,
+                                        std::memory_order_acquire))
+            return; // the fast ticket deletes this (Ticket::release_fast)
+    delete this;
 }
 
 Resource::~Resource() {
     unregister_resource(this);
     uint64_t word = tail_.load(std::memory_order_acquire);
+    assert(!is_fast(word));
     Future *last = pointer_of(word);
     if (is_group(word))
         static_cast<SharedGroup *>(last)->settle_joins(joins_of(word));
@@ -39,7 +51,15 @@ void Resource::check_packable(const void *p) {
 }
 
 Ref<Ticket> Resource::acquire(Mode mode) {
-    Ref<Ticket> ticket = mode == Mode::kShared ? acquire_shared() : acquire_exclusive();
+    if (mode == Mode::kExclusive && !diagnostics_enabled() && !tracing()) [[likely]] {
+        uint64_t word = tail_.load(std::memory_order_relaxed);
+        if ((word & kTagBits) == kIdleBit)
+            return acquire_fast(word);
+    }
+    Ref<Ticket> ticket =
+        mode == Mode::kShared
+            ? acquire_shared()
+            : acquire_exclusive(Ref<Ticket>::adopt(Pool<Ticket>::create(*this, Mode::kExclusive)));
     if (diagnostics_enabled()) [[unlikely]]
         register_ticket(*ticket);
     if (tracing()) [[unlikely]]
@@ -79,8 +99,54 @@ Resource::acquire_all(const std::vector<Resource *> &resources,
     return tickets;
 }
 
-Ref<Ticket> Resource::acquire_exclusive() {
-    auto ticket = Ref<Ticket>::adopt(Pool<Ticket>::create(*this, Mode::kExclusive));
+Ref<Ticket> Resource::acquire_fast(uint64_t idle) {
+    auto ticket = Ref<Ticket>::adopt(Pool<Ticket>::create(*this, Ticket::FastGrant{}));
+    check_packable(&ticket->release_future());
+    if (tail_.compare_exchange_strong(idle, fast_word(*ticket), std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        ticket->grant_ = Ref<Future>::adopt(pointer_of(idle)); // the tail's reference moves here
+        ORDO_COUNT_FAST(kAcquired);
+        return ticket;
+    }
+    ORDO_COUNT_FAST(kLostRace);
+    // Another acquire came first: a plain ticket after all (not published yet).
+    ticket->make_plain();
+    return acquire_exclusive(std::move(ticket));
+}
+
+void Resource::made_idle(uint64_t word) noexcept {
+    if (tail_.compare_exchange_strong(word, word | kIdleBit, std::memory_order_release,
+                                      std::memory_order_relaxed))
+        ORDO_COUNT_FAST(kIdleAgain);
+}
+
+int Resource::put_back_idle(Ticket &t) noexcept {
+    uint64_t fast = fast_word(t);
+    uint64_t idle = idle_word(t.grant_.get());
+    uint64_t word = fast;
+    if (tail_.compare_exchange_strong(word, idle, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+        return 1;
+    if (word != (fast | kOrphanBit))
+        return 0;
+    tail_.store(idle, std::memory_order_relaxed); // an orphan's tail: only t reaches it
+    return 2;
+}
+
+Resource::LeaveFast Resource::leave_fast(Ticket &t) noexcept {
+    uint64_t fast = fast_word(t);
+    uint64_t plain = pack(&t.release_future(), false, 0);
+    uint64_t word = fast;
+    if (tail_.compare_exchange_strong(word, plain, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+        return kStillTail;
+    if (word != (fast | kOrphanBit))
+        return kReplaced;
+    tail_.store(plain, std::memory_order_relaxed); // an orphan's tail: only t reaches it
+    return kOrphan;
+}
+
+Ref<Ticket> Resource::acquire_exclusive(Ref<Ticket> ticket) {
     Future *release = &ticket->release_future();
     check_packable(release);
     ticket->retain(); // the tail's reference (to the ticket's release future)
@@ -90,6 +156,8 @@ Ref<Ticket> Resource::acquire_exclusive() {
         auto *group = static_cast<SharedGroup *>(previous);
         group->settle_joins(joins_of(old));
         group->close(joins_of(old));
+    } else if (is_fast(old)) {
+        retain(); // the fast ticket's reference to this resource (ticket.hpp)
     }
     ticket->grant_ = Ref<Future>::adopt(previous); // the tail's reference moves here
     return ticket;
@@ -128,6 +196,8 @@ Ref<Ticket> Resource::acquire_shared() {
                                          std::memory_order_acquire))
             continue;
         // The tail's reference to the old tail now belongs to fresh->pred.
+        if (is_fast(old))
+            retain(); // the fast ticket's reference to this resource (ticket.hpp)
         if (is_group(old)) {
             auto *full = static_cast<SharedGroup *>(pointer_of(old));
             full->settle_joins(joins_of(old));

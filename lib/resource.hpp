@@ -7,6 +7,16 @@
 // exclusive acquire is one exchange of the tail; a shared acquire is one
 // compare-exchange that bumps the join count (or installs a new group).
 // Acquire never waits for anyone, on any path.
+//
+// Two more tags serve the fast cycle (ticket.hpp). kIdleBit: the future is
+// DONE with no events (the first future, and what a fast release puts
+// back); an exclusive acquire that finds it compare-exchanges in a fast
+// ticket's word, kFastBit, which holds no reference to that ticket's release
+// and stands for the ticket's reference to the resource. Whoever replaces a
+// fast word with its own counts that reference for the fast ticket (the
+// ticket counts the one to its release itself, in leave_fast). kOrphanBit,
+// on a fast word only: the resource's last reference went while the fast
+// ticket held it; the ticket deletes the resource (Resource::destroy).
 #pragma once
 
 #include "ref.hpp"
@@ -36,6 +46,29 @@ public:
                                                 const std::vector<Mode> &modes);
 
     void *value() const noexcept { return value_; }
+
+    // Fast cycle, for Ticket: the tail word of fast ticket t is replaced by
+    // the idle word of its grant. 0: someone replaced it first (a successor,
+    // who counted t's resource reference); 1: done; 2: done, and the resource
+    // is an orphan that t's holder must delete (delete_orphan).
+    int put_back_idle(Ticket &t) noexcept;
+    // t leaves the fast cycle, having added the reference to its release
+    // that its fast word stood for: the word, if still the tail, becomes a
+    // plain one holding it (kStillTail, or kOrphan: the resource is an orphan
+    // that t must delete); or a successor replaced it (kReplaced) and holds
+    // it.
+    enum LeaveFast { kStillTail, kReplaced, kOrphan };
+    LeaveFast leave_fast(Ticket &t) noexcept;
+    static void delete_orphan(Resource *r) noexcept { delete r; }
+    // The plain ticket whose release is released hands on nothing: if its
+    // word is the tail, it becomes idle. Called before release completes,
+    // with the outcome fixed (an acquire that sees the idle word early
+    // finds the grant complete, or waits the moment until it is).
+    void mark_idle(Future &release) noexcept {
+        uint64_t word = pack(&release, false, 0);
+        if (tail_.load(std::memory_order_relaxed) == word)
+            made_idle(word);
+    }
     const std::string &name() const noexcept { return name_; }
 
 private:
@@ -43,10 +76,15 @@ private:
     Resource(void *value, std::string name);
     ~Resource();
 
-    static constexpr uint64_t kGroupBit = 1;
+    // The last reference is gone (RefCounted): deletes this, or leaves it to
+    // a fast ticket that holds it (kOrphanBit).
+    void destroy() noexcept;
+
+    static constexpr uint64_t kGroupBit = 1, kIdleBit = 2, kFastBit = 4, kTagBits = 7;
     static constexpr int kJoinShift = 48;
     static constexpr uint64_t kJoinOne = uint64_t{1} << kJoinShift;
-    static constexpr uint64_t kPointerMask = kJoinOne - 1 - kGroupBit;
+    static constexpr uint64_t kOrphanBit = kJoinOne; // fast words carry no join count
+    static constexpr uint64_t kPointerMask = kJoinOne - 1 - kTagBits;
     static constexpr uint32_t kMaxJoins = 0xffff;
 
     static uint64_t pack(Future *f, bool group, uint32_t joins) noexcept {
@@ -58,12 +96,19 @@ private:
         return reinterpret_cast<Future *>(static_cast<uintptr_t>(word & kPointerMask));
     }
     static bool is_group(uint64_t word) noexcept { return word & kGroupBit; }
+    static bool is_fast(uint64_t word) noexcept { return word & kFastBit; }
+    static uint64_t idle_word(Future *done) noexcept { return pack(done, false, 0) | kIdleBit; }
+    static uint64_t fast_word(Ticket &t) noexcept {
+        return pack(&t.release_future(), false, 0) | kFastBit;
+    }
     static uint32_t joins_of(uint64_t word) noexcept {
         return static_cast<uint32_t>(word >> kJoinShift);
     }
     static void check_packable(const void *p);
 
-    Ref<Ticket> acquire_exclusive();
+    Ref<Ticket> acquire_fast(uint64_t idle);
+    void made_idle(uint64_t word) noexcept;
+    Ref<Ticket> acquire_exclusive(Ref<Ticket> ticket);
     Ref<Ticket> acquire_shared();
 
     SmallMutex multi_mutex_;     // serialises acquire_all calls that include this

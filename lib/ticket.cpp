@@ -5,6 +5,7 @@
 #include "diagnostics.hpp"
 #include "error.hpp"
 #include "event_wait.hpp"
+#include "fast_counts.hpp"
 #include "grant_future.hpp"
 #include "holder_wait.hpp"
 #include "log.hpp"
@@ -19,8 +20,22 @@
 namespace ordo::detail {
 
 Ticket::Ticket(Resource &resource, Mode mode) noexcept
-    : flags_(mode == Mode::kShared ? kShared : 0), acquired_at_(coarse_now_ns()),
+    : flags_((mode == Mode::kShared ? kShared : 0) | kCountsResource), fast_(kPlain),
+      acquired_at_(coarse_now_ns()), value_(resource.value()), resource_(&resource) {
+    resource.retain();
+}
+
+// Granted with no events: seen from the start (there is nothing to forward).
+// Not timed: diagnostics, which read the time, are off on the fast path.
+Ticket::Ticket(Resource &resource, FastGrant) noexcept
+    : flags_(kSeen), fast_(kFastHeld), acquired_at_(0), value_(resource.value()),
       resource_(&resource) {}
+
+void Ticket::make_plain() noexcept {
+    flags_.store(kCountsResource, std::memory_order_relaxed);
+    fast_.store(kPlain, std::memory_order_relaxed);
+    resource_->retain();
+}
 
 Ticket::~Ticket() {
     if (flags_.load(std::memory_order_relaxed) & kHasInfo)
@@ -91,7 +106,7 @@ int Ticket::blocking_wait(Future &f, Deadline deadline) {
         if (warn_at < deadline)
             log(ORDO_LOG_WARNING, "a holder has waited %.1f ms on resource \"%s\":\n%s",
                 static_cast<double>(threshold) / 1e6, resource_->name().c_str(),
-                dump(resource_.get()).c_str());
+                dump(resource_).c_str());
         status = f.wait(deadline);
     }
     if (tracing())
@@ -155,28 +170,42 @@ Ref<Future> Ticket::grant_future() {
 void Ticket::ready(EventList events) {
     if (flags_.load(std::memory_order_acquire) & kReleased)
         throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
-    flush_queues_of(events);
+    if (!events.empty())
+        flush_queues_of(events);
     Outcome outcome;
     outcome.events = std::move(events);
-    release_with(std::move(outcome), TraceKind::kRelease);
+    release_with(std::move(outcome), TraceKind::kRelease, true);
+}
+
+void Ticket::ready_nothing() {
+    if (fast_.load(std::memory_order_relaxed) != kFastHeld) {
+        ready(EventList{});
+        return;
+    }
+    // The fast cycle's release: the claim, then complete_release().
+    if (flags_.fetch_or(kReleased, std::memory_order_acq_rel) & kReleased)
+        throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
+    if (tracing()) [[unlikely]]
+        trace(TraceKind::kRelease, *this);
+    complete_release(true);
 }
 
 void Ticket::fail(Ref<Failure> failure) {
     Outcome outcome;
     outcome.failure = std::move(failure);
-    release_with(std::move(outcome), TraceKind::kFail);
+    release_with(std::move(outcome), TraceKind::kFail, true);
 }
 
-void Ticket::cancel() {
-    release_with(Outcome{}, TraceKind::kCancel);
+void Ticket::cancel(bool by_holder) {
+    release_with(Outcome{}, TraceKind::kCancel, by_holder);
 }
 
 // Handing the release on runs the successors' callbacks, which may destroy
 // this ticket (ordo.h allows a callback to destroy the ticket whose release
 // it reports): from there on, nothing here touches the ticket.
-void Ticket::release_with(Outcome outcome, TraceKind kind) {
+void Ticket::release_with(Outcome outcome, TraceKind kind, bool by_holder) {
     claim_release(std::move(outcome), kind);
-    complete_release();
+    complete_release(by_holder);
 }
 
 void Ticket::claim_release(Outcome outcome, TraceKind kind) {
@@ -186,16 +215,20 @@ void Ticket::claim_release(Outcome outcome, TraceKind kind) {
     if (tracing())
         trace(kind, *this);
     release_.hold(std::move(outcome));
-    if (f & kSeen)
+    // A fast ticket's grant has nothing to forward: whether it was seen
+    // does not matter.
+    if ((f & kSeen) && fast_.load(std::memory_order_relaxed) == kPlain)
         flags_.fetch_or(kSeenAtRelease, std::memory_order_relaxed);
 }
 
-void Ticket::complete_release() noexcept {
+void Ticket::complete_release(bool by_holder) noexcept {
     assert(released() && !handed_on());
+    if (fast_.load(std::memory_order_relaxed) == kFastHeld && release_fast())
+        return;
     Future &g = *grant_;
     bool seen = flags_.load(std::memory_order_relaxed) & kSeenAtRelease;
     if (g.is_complete()) {
-        hand_on(g, seen);
+        hand_on(g, seen, by_holder);
         return;
     }
     // Released before its grant: handed on once granted.
@@ -204,13 +237,67 @@ void Ticket::complete_release() noexcept {
     g.on_complete(this);
 }
 
+bool Ticket::release_fast() noexcept {
+    if (release_.holds_nothing()) {
+        int put = resource_->put_back_idle(*this);
+        if (put != 0) {
+            // The grant's reference went back into the tail with the idle word.
+            if (flags_.load(std::memory_order_acquire) & kHasInfo) {
+                Lock lock(link_mutex_);
+                grant_.detach();
+            } else {
+                grant_.detach();
+            }
+            fast_.store(kFastDone, std::memory_order_release);
+            ORDO_COUNT_FAST(kPutBack);
+            if (put == 2) {
+                ORDO_COUNT_FAST(kOrphans);
+                Resource::delete_orphan(resource_);
+            }
+            return true;
+        }
+        leave_fast(true);
+        return false;
+    }
+    leave_fast(false);
+    return false;
+}
+
+void Ticket::leave_fast(bool replaced) noexcept {
+    ORDO_COUNT_FAST(kLeft);
+    if (!replaced) {
+        retain(); // the reference to the release that the fast word stood for
+        switch (resource_->leave_fast(*this)) {
+        case Resource::kStillTail:
+            break; // the tail word holds it
+        case Resource::kReplaced:
+            replaced = true; // the successor that replaced the word holds it
+            break;
+        case Resource::kOrphan:
+            // Nobody will acquire again: the tail holds it until the
+            // resource, an orphan, is deleted now.
+            ORDO_COUNT_FAST(kOrphans);
+            Resource::delete_orphan(resource_);
+            break;
+        }
+    } else {
+        retain(); // for the successor, whose grant is our release
+    }
+    // A successor counted a resource reference for this ticket: it is ours now.
+    if (replaced)
+        ORDO_COUNT_FAST(kReplaced);
+    if (replaced && (flags_.fetch_or(kCountsResource, std::memory_order_acq_rel) & kHolderGone))
+        resource_->release();
+    fast_.store(kPlain, std::memory_order_release);
+}
+
 void Ticket::on_granted(Callback *cb, Future &grant) noexcept {
     auto *self = static_cast<Ticket *>(cb);
     self->hand_on(grant, self->flags_.load(std::memory_order_relaxed) & kSeenAtRelease);
     self->release(); // the callback's reference; hand_on() left it alive
 }
 
-void Ticket::hand_on(Future &g, bool seen) noexcept {
+void Ticket::hand_on(Future &g, bool seen, bool by_holder) noexcept {
     assert(g.is_complete());
     Outcome out = release_.take();
     if (g.state() == Future::kFailed) {
@@ -241,27 +328,47 @@ void Ticket::hand_on(Future &g, bool seen) noexcept {
         release_.hand_on(Outcome{});
         group->member_done(std::move(out));
     } else {
+        // Handing on nothing from the tail: the fast cycle may start again
+        // (resource.hpp). Only in the holder's own call, which a counted
+        // reference keeps the resource alive through, and before the
+        // successors' callbacks run (they may destroy the handle).
+        if (by_holder && out.events.empty() && !out.failure && (f & kCountsResource))
+            resource_->mark_idle(release_);
         release_.hand_on(std::move(out));
     }
 }
 
 void Ticket::drop_holder(bool warn) noexcept {
-    uint32_t f = flags_.fetch_or(kHolderGone, std::memory_order_acq_rel);
-    assert(!(f & kHolderGone));
-    if (!(f & kReleased)) {
+    if (!released()) {
         if (warn)
             log(ORDO_LOG_WARNING, "ticket released without ready (resource \"%s\")",
                 resource_->name().c_str());
         try {
-            release_with(Outcome{}, TraceKind::kCancel);
+            release_with(Outcome{}, TraceKind::kCancel, true);
         } catch (...) {
-            // Released concurrently by another thread: nothing left to do.
+            // Released concurrently by another thread: it hands on.
         }
-        // hand_on() drops the grant. The holder's reference keeps this alive.
-    } else if (f & kHandedOn) {
-        drop_grant();
     }
-    resource_.reset();
+    // Released on the fast path: nothing is held but the holder's reference.
+    if (fast_.load(std::memory_order_acquire) >= kFastDone)
+        return;
+    uint32_t f = flags_.fetch_or(kHolderGone, std::memory_order_acq_rel);
+    assert(!(f & kHolderGone));
+    if (f & kHandedOn)
+        drop_grant();
+    if (f & kCountsResource)
+        resource_->release();
+}
+
+void Ticket::release_holder() noexcept {
+    // A ticket the fast path left unreachable: no one else can take a
+    // reference, so a sole one can be dropped by freeing.
+    if (fast_.load(std::memory_order_acquire) >= kFastDone &&
+        !(flags_.load(std::memory_order_relaxed) & kHasInfo) && release_.sole_reference()) {
+        Pool<Ticket>::destroy(this);
+        return;
+    }
+    release();
 }
 
 } // namespace ordo::detail

@@ -18,15 +18,32 @@
 // Flags (atomic, acq_rel): kReleased is set once by the one release; kSeen
 // once the holder was handed the grant's outcome; kSeenAtRelease is written
 // by the releasing thread before it waits for the grant; kHolderGone when
-// the holder's handle is destroyed; kHandedOn once the release was handed on.
-// The grant reference is dropped by whichever of "holder gone" and "handed
-// on" comes second, so a chain of tickets keeps alive only the tickets still
-// held or pending. kShared is the mode (set at construction); kHasInfo says
-// the diagnostics side table has an entry for this ticket.
+// the holder's handle is destroyed; kHandedOn once the release was handed on;
+// kCountsResource once the ticket holds a counted reference to its resource
+// (at acquire, or when a fast ticket leaves the fast cycle after a successor
+// counted it). The grant reference, and the resource reference, are dropped
+// by whichever of "holder gone" and "handed on" (or "counts") comes second, so a chain of tickets
+// keeps alive only the tickets still held or pending. kShared is the mode (set at construction);
+// kHasInfo says the diagnostics side table has an entry for this ticket.
 //
 // link_mutex_ guards dropping the grant reference against diagnostics
 // walking the queue; the holder's own accesses need no lock because the
 // reference cannot be dropped while the holder is there.
+//
+// The fast cycle (fast_). An exclusive ticket acquired while its resource's
+// tail is idle (resource.hpp) is granted at once and costs no reference
+// counting: the tail word (a fast word) points at it without holding a
+// reference to its release, and the ticket holds none to its resource.
+// While its fast word is the tail the resource cannot go (Resource::destroy
+// leaves an orphan to the ticket); a successor that replaces the word counts
+// a resource reference for it. If its release hands on nothing and its word
+// is still the tail, one compare-exchange puts the idle word back
+// (kFastDone): the ticket is unreachable from the queue, never touches its
+// resource again, and its holder frees it without a read-modify-write.
+// Otherwise the releasing thread first makes it plain (leave_fast: counts
+// the reference to its release that the word stood for) and the full
+// machinery runs. fast_ is written by the one release (claimed through
+// kReleased), or before the ticket is published.
 #pragma once
 
 #include "futex.hpp"
@@ -78,10 +95,15 @@ public:
             return o;
         }
         void hand_on(Outcome outcome) noexcept { finish_owned(std::move(outcome)); }
+        bool holds_nothing() const noexcept { return events_.empty() && !failure_; }
     };
 
-    // Used by Resource::acquire; the caller owns the holder's reference.
+    // Used by Resource::acquire; the caller owns the holder's reference. A
+    // plain ticket counts a reference to resource; a fast one (Resource
+    // only) does not until leave_fast().
     Ticket(Resource &resource, Mode mode) noexcept;
+    struct FastGrant {};
+    Ticket(Resource &resource, FastGrant) noexcept;
     ~Ticket();
     Ticket(const Ticket &) = delete;
     Ticket &operator=(const Ticket &) = delete;
@@ -94,11 +116,16 @@ public:
     Future &release_future() noexcept { return release_; }
     static Ticket &of(Release &r) noexcept;
 
+    // The resource; after the release, only its address is meaningful (a
+    // fast ticket's resource may be gone: ticket.cpp).
     Resource &resource() const noexcept { return *resource_; }
+    // The resource's user value (kept here: valid while the holder is).
+    void *value() const noexcept { return value_; }
     Mode mode() const noexcept {
         return flags_.load(std::memory_order_relaxed) & kShared ? Mode::kShared : Mode::kExclusive;
     }
-    // When the ticket was acquired (CLOCK_MONOTONIC_COARSE, ns).
+    // When the ticket was acquired (CLOCK_MONOTONIC_COARSE, ns); 0 for a
+    // ticket acquired on the fast path, which is not timed.
     int64_t acquired_at() const noexcept { return acquired_at_; }
 
     // Host wait for the grant: ORDO_OK with the predecessor's events (valid
@@ -134,8 +161,13 @@ public:
     // Releases. Each throws Error(ORDO_ERROR_INVALID_STATE), changing
     // nothing, if the ticket was already released.
     void ready(EventList events);
+    // ready() with no events (the fast cycle's release, where it applies).
+    void ready_nothing();
     void fail(Ref<Failure> failure);
-    void cancel(); // gives the place up: released with no events
+    // Gives the place up: released with no events. by_holder: called
+    // through the ticket's own handle, which keeps the resource alive
+    // through the call (not a grant future's cancel).
+    void cancel(bool by_holder = false);
     // A release in two steps, for a caller that releases several tickets
     // together (a multi-ticket): claim_release() takes the release (throwing
     // Error(ORDO_ERROR_INVALID_STATE) if the ticket was released already)
@@ -143,14 +175,21 @@ public:
     // ticket is granted, running successors' callbacks, which may destroy
     // the holder.
     void claim_release(Outcome outcome, TraceKind kind);
-    void complete_release() noexcept;
+    // by_holder: as for cancel().
+    void complete_release(bool by_holder = false) noexcept;
     // The holder's handle is gone. An unreleased ticket is released with no
     // events, with a warning if warn.
     void drop_holder(bool warn) noexcept;
+    // After drop_holder(): drops the holder's reference, freeing a ticket
+    // that the fast cycle left unreachable without a read-modify-write.
+    void release_holder() noexcept;
 
     bool released() const noexcept { return flags_.load(std::memory_order_acquire) & kReleased; }
     // Released, and the release handed on to the ticket after this one.
-    bool handed_on() const noexcept { return flags_.load(std::memory_order_acquire) & kHandedOn; }
+    bool handed_on() const noexcept {
+        return (flags_.load(std::memory_order_acquire) & kHandedOn) ||
+               fast_.load(std::memory_order_acquire) >= kFastDone;
+    }
     bool holder_gone() const noexcept {
         return flags_.load(std::memory_order_acquire) & kHolderGone;
     }
@@ -163,25 +202,40 @@ public:
 private:
     friend class Resource;
     static constexpr uint32_t kReleased = 1, kSeen = 2, kHolderGone = 4, kHandedOn = 8,
-                              kShared = 16, kSeenAtRelease = 32, kHasInfo = 64;
+                              kShared = 16, kSeenAtRelease = 32, kHasInfo = 64,
+                              kCountsResource = 128;
 
     Future &grant() const;
     int blocking_wait(Future &f, Deadline deadline);
-    void release_with(Outcome outcome, TraceKind kind);
+    void release_with(Outcome outcome, TraceKind kind, bool by_holder);
     // The ticket is granted and released: hands on what the release says,
     // completing the release future (or the group's part). Its callbacks may
     // destroy this ticket: nothing of it is touched afterwards.
-    void hand_on(Future &grant, bool seen) noexcept;
+    void hand_on(Future &grant, bool seen, bool by_holder = false) noexcept;
     // A ticket released before its grant is granted: the moment it happens.
     static void on_granted(Callback *self, Future &grant) noexcept;
     void drop_grant() noexcept;
+    // Fast cycle (see above).
+    enum FastState : uint8_t { kPlain, kFastHeld, kFastDone, kFastDoneOrphan };
+    // The release of a kFastHeld ticket: true if it put the idle word back
+    // (kFastDone); false once the ticket is plain (leave_fast), for the
+    // full hand-on to run.
+    bool release_fast() noexcept;
+    // replaced: the put-back found the word replaced by a successor's.
+    void leave_fast(bool replaced) noexcept;
+    // A fast ticket that lost the race to the tail, not yet published.
+    void make_plain() noexcept;
 
     mutable Release release_; // first: the ticket's references
     std::atomic<uint32_t> flags_;
+    std::atomic<uint8_t> fast_; // FastState
     mutable SmallMutex link_mutex_;
     int64_t acquired_at_;
-    Ref<Resource> resource_;       // held while the holder is: the resource's tail
-                                   // points back at its last ticket
+    void *const value_;
+    // Counted while kCountsResource, until the holder is gone: the
+    // resource's tail points back at its last ticket, so tickets cannot hold
+    // it once released and handed on.
+    Resource *const resource_;
     Ref<Future> grant_;            // set at acquire; dropped under link_mutex_ (see above)
     SharedGroup *group_ = nullptr; // shared tickets: one reference
 };

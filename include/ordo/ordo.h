@@ -936,6 +936,34 @@ ORDO_API int ordo_diagnostics_dump(ordo_resource resource, char *buffer, size_t 
                                    size_t *length);
 
 /**
+ * How often the fast cycle ran, all resources together, since the library
+ * was loaded. An exclusive ticket acquired while its resource is idle (its
+ * last ticket released with no events, or none was ever taken; no ticket
+ * waiting; diagnostics and tracing off) is granted at once, without
+ * reference counting; released with no events before another ticket queued
+ * behind it, it leaves its resource idle again at the cost of two atomic
+ * operations. Any other case turns it into a full ticket at its release, with
+ * the same contract. These counts show which a program gets.
+ */
+typedef struct ordo_fast_path_counts {
+    uint64_t acquired;   /**< exclusive tickets granted on the fast path */
+    uint64_t put_back;   /**< of those, released with nothing to hand on: the resource idle again */
+    uint64_t left;       /**< of those, made full tickets at their release (events, a failure, or a
+                            successor) */
+    uint64_t replaced;   /**< of those left, the ones another ticket had queued behind */
+    uint64_t orphans;    /**< resources freed by their fast ticket (the handle destroyed first) */
+    uint64_t idle_again; /**< full tickets whose release made their resource idle again */
+    uint64_t lost_races; /**< fast acquires that another acquire overtook (granted the full way) */
+} ordo_fast_path_counts;
+
+/**
+ * Fills *counts. ORDO_ERROR_INVALID_STATE if this build of the library does
+ * not count (meson option fast_path_counts: release builds do not, since
+ * counting costs the fast path an atomic add per count).
+ */
+ORDO_API int ordo_diagnostics_fast_path(ordo_fast_path_counts *counts);
+
+/**
  * Reports, through the log hook at ORDO_LOG_WARNING and with a dump of the
  * resource, every host wait for a grant (or a grant's events) that has lasted
  * threshold_ns; 0 (the default) turns it off. The report is made once per
