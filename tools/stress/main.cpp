@@ -363,6 +363,32 @@ int main(int argc, char **argv) {
     clReleaseContext(s.context);
     ordo_log_set_callback(nullptr, nullptr);
 
+    // Both paths of the fast cycle, and the ways between them, must have run
+    // for the model to have checked them (counted in non-release builds).
+    ordo_fast_path_counts fast{};
+    bool counted = ordo_diagnostics_fast_path(&fast) == ORDO_OK;
+    if (counted) {
+        std::printf("ordo-stress: fast cycle: %llu acquired, %llu put back, %llu left (%llu with "
+                    "a successor), %llu idle again, %llu lost races, %llu orphans\n",
+                    static_cast<unsigned long long>(fast.acquired),
+                    static_cast<unsigned long long>(fast.put_back),
+                    static_cast<unsigned long long>(fast.left),
+                    static_cast<unsigned long long>(fast.replaced),
+                    static_cast<unsigned long long>(fast.idle_again),
+                    static_cast<unsigned long long>(fast.lost_races),
+                    static_cast<unsigned long long>(fast.orphans));
+        if (o.ops >= 50000) {
+            std::pair<const char *, uint64_t> needed[] = {{"acquired", fast.acquired},
+                                                          {"put back", fast.put_back},
+                                                          {"left", fast.left},
+                                                          {"left with a successor", fast.replaced},
+                                                          {"idle again", fast.idle_again}};
+            for (auto [what, n] : needed)
+                if (n == 0)
+                    violation("no fast ticket was %s: the model never checked that path", what);
+        }
+    }
+
     long violations = g_violations.load();
     const Counters &c = g_count;
     std::printf("ordo-stress: %.0f operations/s (%ld in %.2f s on %d threads)\n",
