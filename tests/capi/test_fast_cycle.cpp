@@ -1,0 +1,261 @@
+// The fast cycle (lib/ticket.hpp): an exclusive ticket on an idle resource
+// is granted without reference counting. The contract is the same on both
+// paths; these tests take each way into and out of it and check what the
+// next holder receives, the value, the references and the counts of the
+// path taken (ordo_diagnostics_fast_path, where the build counts).
+#include "../support/cl_env.hpp"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace ordo_test;
+
+namespace {
+
+// The counts now, or nullopt-like {false} where this build does not count.
+struct Counts {
+    bool counted = false;
+    ordo_fast_path_counts c{};
+};
+Counts counts() {
+    Counts out;
+    out.counted = ordo_diagnostics_fast_path(&out.c) == ORDO_OK;
+    return out;
+}
+#define EXPECT_COUNT_GREW(before, field, by)                                                       \
+    do {                                                                                           \
+        Counts now_ = counts();                                                                    \
+        if (now_.counted) {                                                                        \
+            EXPECT_EQ(now_.c.field - (before).c.field, uint64_t{by}) << #field;                    \
+        }                                                                                          \
+    } while (0)
+
+void cycle(ordo_resource r) {
+    ordo_ticket t = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
+    size_t n = 99;
+    ASSERT_EQ(ordo_ticket_wait(t, soon(), nullptr, &n), ORDO_OK);
+    EXPECT_EQ(n, 0u);
+    ASSERT_EQ(ordo_ticket_ready(t, nullptr, 0), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK);
+}
+
+TEST(FastCycle, UncontendedCyclesStayOnTheFastPath) {
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+    Counts before = counts();
+    for (int i = 0; i < 100; ++i)
+        cycle(r);
+    EXPECT_COUNT_GREW(before, acquired, 100);
+    EXPECT_COUNT_GREW(before, put_back, 100);
+    EXPECT_COUNT_GREW(before, left, 0);
+    ordo_resource_destroy(r);
+}
+
+TEST(FastCycle, SecondReadyIsRefusedAndChangesNothing) {
+    int value = 7;
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(&value, "fast", &r), ORDO_OK);
+    ordo_ticket t = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_ready(t, nullptr, 0), ORDO_OK);
+    EXPECT_EQ(ordo_ticket_ready(t, nullptr, 0), ORDO_ERROR_INVALID_STATE);
+    EXPECT_EQ(ordo_ticket_cancel(t), ORDO_ERROR_INVALID_STATE);
+    EXPECT_EQ(ordo_ticket_wait(t, soon(), nullptr, nullptr), ORDO_ERROR_INVALID_STATE);
+    void *v = nullptr;
+    EXPECT_EQ(ordo_ticket_value(t, &v), ORDO_OK);
+    EXPECT_EQ(v, &value);
+    ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK);
+    cycle(r); // still idle
+    ordo_resource_destroy(r);
+}
+
+// A successor queued behind a fast ticket receives its events, with every
+// reference accounted for.
+TEST(FastCycle, SuccessorBehindFastTicketGetsItsEvents) {
+    cl_event e = make_user_event();
+    cl_int base = reference_count(e);
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+    Counts before = counts();
+    ordo_ticket a = nullptr, b = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &a), ORDO_OK);
+    ASSERT_EQ(ordo_resource_acquire(r, &b), ORDO_OK);
+    EXPECT_FALSE(granted(b));
+    ASSERT_EQ(ordo_ticket_ready(a, &e, 1), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_destroy(a), ORDO_OK);
+    EXPECT_EQ(grant_events(b), std::vector<cl_event>{e});
+    ASSERT_EQ(ordo_ticket_ready(b, nullptr, 0), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_destroy(b), ORDO_OK);
+    EXPECT_COUNT_GREW(before, acquired, 1);
+    EXPECT_COUNT_GREW(before, replaced, 1);
+    EXPECT_COUNT_GREW(before, idle_again, 1); // b handed on nothing from the tail
+    cycle(r);
+    EXPECT_COUNT_GREW(before, acquired, 2);
+    ordo_resource_destroy(r);
+    clSetUserEventStatus(e, CL_COMPLETE);
+    EXPECT_TRUE(reference_count_returns_to(e, base));
+    clReleaseEvent(e);
+}
+
+// A fast ticket released with events and no successor: the next ticket
+// gets the events (not the fast path: the tail is not idle).
+TEST(FastCycle, ReleaseWithEventsLeavesThemForTheNextTicket) {
+    cl_event e = make_user_event();
+    cl_int base = reference_count(e);
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+    ordo_ticket a = nullptr, b = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &a), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_ready(a, &e, 1), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_destroy(a), ORDO_OK);
+    ASSERT_EQ(ordo_resource_acquire(r, &b), ORDO_OK);
+    EXPECT_EQ(grant_events(b), std::vector<cl_event>{e});
+    ASSERT_EQ(ordo_ticket_destroy(b), ORDO_OK); // released without ready: a warning
+    ordo_resource_destroy(r);
+    clSetUserEventStatus(e, CL_COMPLETE);
+    EXPECT_TRUE(reference_count_returns_to(e, base));
+    clReleaseEvent(e);
+}
+
+TEST(FastCycle, FailureOfFastTicketReachesTheNext) {
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+    ordo_ticket a = nullptr, b = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &a), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_fail(a, ORDO_STATUS_USER_BASE - 1, "fast failed"), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_destroy(a), ORDO_OK);
+    ASSERT_EQ(ordo_resource_acquire(r, &b), ORDO_OK);
+    EXPECT_EQ(ordo_ticket_wait(b, soon(), nullptr, nullptr), ORDO_STATUS_USER_BASE - 1);
+    EXPECT_NE(std::string(ordo_last_error_message()).find("fast failed"), std::string::npos);
+    ASSERT_EQ(ordo_ticket_ready(b, nullptr, 0), ORDO_OK); // recovered
+    ASSERT_EQ(ordo_ticket_destroy(b), ORDO_OK);
+    cycle(r);
+    ordo_resource_destroy(r);
+}
+
+// The resource's handle destroyed while a fast ticket holds it: the ticket
+// keeps working and frees the resource (ASan sees any use after free).
+TEST(FastCycle, ResourceHandleGoesFirstWithNothingHandedOn) {
+    int value = 3;
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(&value, "orphan", &r), ORDO_OK);
+    Counts before = counts();
+    ordo_ticket t = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
+    ASSERT_EQ(ordo_resource_destroy(r), ORDO_OK);
+    void *v = nullptr;
+    ASSERT_EQ(ordo_ticket_value(t, &v), ORDO_OK);
+    EXPECT_EQ(v, &value);
+    ASSERT_EQ(ordo_ticket_wait(t, soon(), nullptr, nullptr), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_ready(t, nullptr, 0), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_value(t, &v), ORDO_OK); // the resource may be gone: the value is kept
+    EXPECT_EQ(v, &value);
+    ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK);
+    EXPECT_COUNT_GREW(before, orphans, 1);
+}
+
+TEST(FastCycle, ResourceHandleGoesFirstWithEvents) {
+    cl_event e = make_user_event();
+    cl_int base = reference_count(e);
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "orphan", &r), ORDO_OK);
+    Counts before = counts();
+    ordo_ticket t = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
+    ASSERT_EQ(ordo_resource_destroy(r), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_ready(t, &e, 1), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK);
+    EXPECT_COUNT_GREW(before, orphans, 1);
+    clSetUserEventStatus(e, CL_COMPLETE);
+    EXPECT_TRUE(reference_count_returns_to(e, base));
+    clReleaseEvent(e);
+}
+
+TEST(FastCycle, ResourceHandleGoesFirstThenDestroyWithoutReady) {
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "orphan", &r), ORDO_OK);
+    ordo_ticket t = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
+    ASSERT_EQ(ordo_resource_destroy(r), ORDO_OK);
+    LogCapture log;
+    ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK); // warns, naming the resource
+}
+
+// A grant future of a fast ticket: delivered at once; cancelling it after
+// the grant changes nothing; the holder still releases.
+TEST(FastCycle, GrantFutureOfFastTicket) {
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+    ordo_ticket t = nullptr;
+    ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
+    ordo_future g = nullptr;
+    ASSERT_EQ(ordo_ticket_grant_future(t, &g), ORDO_OK);
+    EXPECT_EQ(ordo_future_wait(g, soon(), 0), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_ready(t, nullptr, 0), ORDO_OK);
+    ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK); // the future still holds the ticket
+    ASSERT_EQ(ordo_future_destroy(g), ORDO_OK);
+    cycle(r);
+    ordo_resource_destroy(r);
+}
+
+// Two threads release the same fast ticket at once: exactly one succeeds,
+// and the resource is idle afterwards (the next cycle is fast again).
+TEST(FastCycle, ConcurrentReleasesOfOneTicket) {
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+    for (int round = 0; round < 50; ++round) {
+        ordo_ticket t = nullptr;
+        ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
+        std::atomic<int> go{0}, ok{0};
+        auto release = [&](bool cancel) {
+            go.fetch_add(1);
+            while (go.load() < 2)
+                std::this_thread::yield();
+            if ((cancel ? ordo_ticket_cancel(t) : ordo_ticket_ready(t, nullptr, 0)) == ORDO_OK)
+                ok.fetch_add(1);
+        };
+        std::thread a(release, false), b(release, true);
+        a.join();
+        b.join();
+        EXPECT_EQ(ok.load(), 1);
+        ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK);
+    }
+    Counts before = counts();
+    cycle(r);
+    EXPECT_COUNT_GREW(before, acquired, 1);
+    ordo_resource_destroy(r);
+}
+
+// Acquires racing on one resource from several threads, never waiting:
+// every ticket is granted in order and the resource ends idle.
+TEST(FastCycle, RacingAcquiresKeepOrder) {
+    ordo_resource r = nullptr;
+    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+    std::atomic<long> holders{0}, overlaps{0};
+    auto work = [&] {
+        for (int i = 0; i < 2000; ++i) {
+            ordo_ticket t = nullptr;
+            ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
+            ASSERT_EQ(ordo_ticket_wait(t, eventually(), nullptr, nullptr), ORDO_OK);
+            if (holders.fetch_add(1) != 0)
+                overlaps.fetch_add(1);
+            holders.fetch_sub(1);
+            ASSERT_EQ(ordo_ticket_ready(t, nullptr, 0), ORDO_OK);
+            ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK);
+        }
+    };
+    std::thread a(work), b(work), c(work);
+    a.join();
+    b.join();
+    c.join();
+    EXPECT_EQ(overlaps.load(), 0);
+    Counts before = counts();
+    cycle(r);
+    EXPECT_COUNT_GREW(before, acquired, 1);
+    ordo_resource_destroy(r);
+}
+
+} // namespace
