@@ -38,8 +38,13 @@ void Ticket::make_plain() noexcept {
 }
 
 Ticket::~Ticket() {
-    if (flags_.load(std::memory_order_relaxed) & kHasInfo)
+    uint32_t f = flags_.load(std::memory_order_relaxed);
+    if (f & kHasInfo)
         forget_ticket_info(this);
+    // A ticket dropped before it was handed to a holder (an acquire that
+    // failed after making it) still counts its resource reference.
+    if ((f & (kCountsResource | kHolderGone)) == kCountsResource)
+        resource_->release();
     if (group_ != nullptr)
         group_->release();
 }
