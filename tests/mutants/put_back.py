@@ -33,6 +33,12 @@ DEFECTS = {
         release_.hand_on(Outcome{});
         group->member_done(std::move(out));
     } else {
+        // Handing on nothing from the tail: the fast cycle may start again
+        // (resource.hpp). Only in the holder's own call, which a counted
+        // reference keeps the resource alive through, and before the
+        // successors' callbacks run (they may destroy the handle).
+        if (by_holder && out.events.empty() && !out.failure && (f & kCountsResource))
+            resource_->mark_idle(release_);
         release_.hand_on(std::move(out));
     }''',
         '''    if (group_ != nullptr) {
@@ -46,8 +52,8 @@ DEFECTS = {
     if (f & kHolderGone)
         drop_grant();''')],
     'stale-handles': [('capi/handles.hpp',
-        '''    if (slot->generation.load(std::memory_order_acquire) != generation)''',
-        '''    if ((slot->generation.load(std::memory_order_acquire) & 1) == 0) // DEFECT 4 put back'''),
+        '''        if (slot != nullptr && slot->generation.load(std::memory_order_acquire) == generation)''',
+        '''        if (slot != nullptr && (slot->generation.load(std::memory_order_acquire) & 1) != 0) // DEFECT 4'''),
        ('lib/pool.hpp',
         '''        void push(Slot *s) noexcept {
             set_next(s, nullptr);
@@ -82,6 +88,20 @@ DEFECTS = {
                 e->counted = true;
                 break;
             }''')],
+    # The fast cycle (lib/ticket.hpp): a release with events marks the tail
+    # idle, so the next ticket is granted at once without them.
+    'idle-with-events': [('lib/ticket.cpp',
+        '''        if (by_holder && out.events.empty() && !out.failure && (f & kCountsResource))''',
+        '''        if (by_holder && !out.failure && (f & kCountsResource)) // DEFECT 7''')],
+    # The fast cycle: the put-back overwrites a successor's word.
+    'put-back-over-successor': [('lib/resource.cpp',
+        '''    uint64_t word = fast;
+    if (tail_.compare_exchange_strong(word, idle, std::memory_order_acq_rel,
+                                      std::memory_order_acquire))
+        return 1;''',
+        '''    uint64_t word = tail_.exchange(idle, std::memory_order_acq_rel); // DEFECT 8
+    if (word == fast || !is_fast(word) || true)
+        return 1;''')],
 }
 
 
