@@ -120,29 +120,16 @@ void Resource::made_idle(uint64_t word) noexcept {
         ORDO_COUNT_FAST(kIdleAgain);
 }
 
-int Resource::put_back_idle(Ticket &t) noexcept {
+Resource::Replaced Resource::replace_fast(Ticket &t, bool idle) noexcept {
     uint64_t fast = fast_word(t);
-    uint64_t idle = idle_word(t.grant_.get());
+    uint64_t with = idle ? idle_word(t.grant_.get()) : pack(&t.release_future(), false, 0);
     uint64_t word = fast;
-    if (tail_.compare_exchange_strong(word, idle, std::memory_order_acq_rel,
-                                      std::memory_order_acquire))
-        return 1;
-    if (word != (fast | kOrphanBit))
-        return 0;
-    tail_.store(idle, std::memory_order_relaxed); // an orphan's tail: only t reaches it
-    return 2;
-}
-
-Resource::LeaveFast Resource::leave_fast(Ticket &t) noexcept {
-    uint64_t fast = fast_word(t);
-    uint64_t plain = pack(&t.release_future(), false, 0);
-    uint64_t word = fast;
-    if (tail_.compare_exchange_strong(word, plain, std::memory_order_acq_rel,
+    if (tail_.compare_exchange_strong(word, with, std::memory_order_acq_rel,
                                       std::memory_order_acquire))
         return kStillTail;
     if (word != (fast | kOrphanBit))
         return kReplaced;
-    tail_.store(plain, std::memory_order_relaxed); // an orphan's tail: only t reaches it
+    tail_.store(with, std::memory_order_relaxed); // an orphan's tail: only t reaches it
     return kOrphan;
 }
 

@@ -14,7 +14,7 @@
 // ticket's word, kFastBit, which holds no reference to that ticket's release
 // and stands for the ticket's reference to the resource. Whoever replaces a
 // fast word with its own counts that reference for the fast ticket (the
-// ticket counts the one to its release itself, in leave_fast). kOrphanBit,
+// ticket counts the one to its release itself, at its release). kOrphanBit,
 // on a fast word only: the resource's last reference went while the fast
 // ticket held it; the ticket deletes the resource (Resource::destroy).
 #pragma once
@@ -47,18 +47,14 @@ public:
 
     void *value() const noexcept { return value_; }
 
-    // Fast cycle, for Ticket: the tail word of fast ticket t is replaced by
-    // the idle word of its grant. 0: someone replaced it first (a successor,
-    // who counted t's resource reference); 1: done; 2: done, and the resource
-    // is an orphan that t's holder must delete (delete_orphan).
-    int put_back_idle(Ticket &t) noexcept;
-    // t leaves the fast cycle, having added the reference to its release
-    // that its fast word stood for: the word, if still the tail, becomes a
-    // plain one holding it (kStillTail, or kOrphan: the resource is an orphan
-    // that t must delete); or a successor replaced it (kReplaced) and holds
-    // it.
-    enum LeaveFast { kStillTail, kReplaced, kOrphan };
-    LeaveFast leave_fast(Ticket &t) noexcept;
+    // Fast cycle, for Ticket: at t's release, its fast word is replaced by
+    // the idle word of its grant (idle) or by a plain word for t, which holds
+    // the reference to t's release that t adds. kStillTail: done; kOrphan:
+    // done, and the resource is an orphan that t must delete (delete_orphan);
+    // kReplaced: a successor had replaced the word first, holds that
+    // reference and counted t's reference to the resource.
+    enum Replaced { kStillTail, kReplaced, kOrphan };
+    Replaced replace_fast(Ticket &t, bool idle) noexcept;
     static void delete_orphan(Resource *r) noexcept { delete r; }
     // The plain ticket whose release is released hands on nothing: if its
     // word is the tail, it becomes idle. Called before release completes,

@@ -187,11 +187,8 @@ void Ticket::ready_nothing() {
         ready(EventList{});
         return;
     }
-    // The fast cycle's release: the claim, then complete_release().
-    if (flags_.fetch_or(kReleased, std::memory_order_acq_rel) & kReleased)
-        throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
-    if (tracing()) [[unlikely]]
-        trace(TraceKind::kRelease, *this);
+    // The fast cycle's release: nothing to hold, nothing seen to record.
+    claim(TraceKind::kRelease);
     complete_release(true);
 }
 
@@ -213,12 +210,17 @@ void Ticket::release_with(Outcome outcome, TraceKind kind, bool by_holder) {
     complete_release(by_holder);
 }
 
-void Ticket::claim_release(Outcome outcome, TraceKind kind) {
+uint32_t Ticket::claim(TraceKind kind) {
     uint32_t f = flags_.fetch_or(kReleased, std::memory_order_acq_rel);
     if (f & kReleased)
         throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
-    if (tracing())
+    if (tracing()) [[unlikely]]
         trace(kind, *this);
+    return f;
+}
+
+void Ticket::claim_release(Outcome outcome, TraceKind kind) {
+    uint32_t f = claim(kind);
     release_.hold(std::move(outcome));
     // A fast ticket's grant has nothing to forward: whether it was seen
     // does not matter.
@@ -243,57 +245,42 @@ void Ticket::complete_release(bool by_holder) noexcept {
 }
 
 bool Ticket::release_fast() noexcept {
-    if (release_.holds_nothing()) {
-        int put = resource_->put_back_idle(*this);
-        if (put != 0) {
-            // The grant's reference went back into the tail with the idle word.
-            if (flags_.load(std::memory_order_acquire) & kHasInfo) {
-                Lock lock(link_mutex_);
-                grant_.detach();
-            } else {
-                grant_.detach();
-            }
-            fast_.store(kFastDone, std::memory_order_release);
-            ORDO_COUNT_FAST(kPutBack);
-            if (put == 2) {
-                ORDO_COUNT_FAST(kOrphans);
-                Resource::delete_orphan(resource_);
-            }
-            return true;
-        }
-        leave_fast(true);
+    bool idle = release_.holds_nothing();
+    Resource::Replaced how = resource_->replace_fast(*this, idle);
+    if (how == Resource::kReplaced) {
+        // The successor's grant is our release: the reference the fast word
+        // stood for is counted now, and so is the resource reference the
+        // successor counted for us.
+        retain();
+        ORDO_COUNT_FAST(kLeft);
+        ORDO_COUNT_FAST(kReplaced);
+        if (flags_.fetch_or(kCountsResource, std::memory_order_acq_rel) & kHolderGone)
+            resource_->release();
+        fast_.store(kPlain, std::memory_order_release);
         return false;
     }
-    leave_fast(false);
-    return false;
-}
-
-void Ticket::leave_fast(bool replaced) noexcept {
-    ORDO_COUNT_FAST(kLeft);
-    if (!replaced) {
-        retain(); // the reference to the release that the fast word stood for
-        switch (resource_->leave_fast(*this)) {
-        case Resource::kStillTail:
-            break; // the tail word holds it
-        case Resource::kReplaced:
-            replaced = true; // the successor that replaced the word holds it
-            break;
-        case Resource::kOrphan:
-            // Nobody will acquire again: the tail holds it until the
-            // resource, an orphan, is deleted now.
-            ORDO_COUNT_FAST(kOrphans);
-            Resource::delete_orphan(resource_);
-            break;
+    Resource *orphan = how == Resource::kOrphan ? resource_ : nullptr;
+    if (idle) {
+        // The grant's reference went back into the tail with the idle word.
+        if (flags_.load(std::memory_order_acquire) & kHasInfo) {
+            Lock lock(link_mutex_);
+            grant_.detach();
+        } else {
+            grant_.detach();
         }
+        fast_.store(kFastDone, std::memory_order_release);
+        ORDO_COUNT_FAST(kPutBack);
     } else {
-        retain(); // for the successor, whose grant is our release
+        retain(); // held by the plain word now in the tail
+        fast_.store(kPlain, std::memory_order_release);
+        ORDO_COUNT_FAST(kLeft);
     }
-    // A successor counted a resource reference for this ticket: it is ours now.
-    if (replaced)
-        ORDO_COUNT_FAST(kReplaced);
-    if (replaced && (flags_.fetch_or(kCountsResource, std::memory_order_acq_rel) & kHolderGone))
-        resource_->release();
-    fast_.store(kPlain, std::memory_order_release);
+    if (orphan != nullptr) {
+        // Nobody will acquire again; the tail's references go with it.
+        ORDO_COUNT_FAST(kOrphans);
+        Resource::delete_orphan(orphan);
+    }
+    return idle;
 }
 
 void Ticket::on_granted(Callback *cb, Future &grant) noexcept {

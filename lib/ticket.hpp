@@ -40,8 +40,8 @@
 // is still the tail, one compare-exchange puts the idle word back
 // (kFastDone): the ticket is unreachable from the queue, never touches its
 // resource again, and its holder frees it without a read-modify-write.
-// Otherwise the releasing thread first makes it plain (leave_fast: counts
-// the reference to its release that the word stood for) and the full
+// Otherwise the releasing thread first makes it plain (counting the
+// reference to its release that the word stood for) and the full
 // machinery runs. fast_ is written by the one release (claimed through
 // kReleased), or before the ticket is published.
 #pragma once
@@ -100,7 +100,7 @@ public:
 
     // Used by Resource::acquire; the caller owns the holder's reference. A
     // plain ticket counts a reference to resource; a fast one (Resource
-    // only) does not until leave_fast().
+    // only) does not unless a successor counted one for it.
     Ticket(Resource &resource, Mode mode) noexcept;
     struct FastGrant {};
     Ticket(Resource &resource, FastGrant) noexcept;
@@ -218,11 +218,12 @@ private:
     // Fast cycle (see above).
     enum FastState : uint8_t { kPlain, kFastHeld, kFastDone, kFastDoneOrphan };
     // The release of a kFastHeld ticket: true if it put the idle word back
-    // (kFastDone); false once the ticket is plain (leave_fast), for the
-    // full hand-on to run.
+    // (kFastDone); false once the ticket is plain, for the full hand-on to
+    // run.
     bool release_fast() noexcept;
-    // replaced: the put-back found the word replaced by a successor's.
-    void leave_fast(bool replaced) noexcept;
+    // Takes the one release (kReleased) and records it; returns the flags
+    // before. Throws Error(ORDO_ERROR_INVALID_STATE) if already released.
+    uint32_t claim(TraceKind kind);
     // A fast ticket that lost the race to the tail, not yet published.
     void make_plain() noexcept;
 

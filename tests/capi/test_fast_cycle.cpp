@@ -72,13 +72,29 @@ TEST(FastCycle, SecondReadyIsRefusedAndChangesNothing) {
     ordo_resource_destroy(r);
 }
 
-// A successor queued behind a fast ticket receives its events, with every
-// reference accounted for.
-TEST(FastCycle, SuccessorBehindFastTicketGetsItsEvents) {
-    cl_event e = make_user_event();
-    cl_int base = reference_count(e);
+// A resource and a user event for its tickets' releases; at the end (the
+// resource's handle destroyed unless a test did), the event completes and
+// every reference to it must have come back.
+class FastCycleEvents : public ::testing::Test {
+protected:
+    void SetUp() override {
+        e = make_user_event();
+        base = reference_count(e);
+        ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+    }
+    void TearDown() override {
+        ordo_resource_destroy(r);
+        clSetUserEventStatus(e, CL_COMPLETE);
+        EXPECT_TRUE(reference_count_returns_to(e, base));
+        clReleaseEvent(e);
+    }
+    cl_event e = nullptr;
+    cl_int base = 0;
     ordo_resource r = nullptr;
-    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+};
+
+// A successor queued behind a fast ticket receives its events.
+TEST_F(FastCycleEvents, SuccessorBehindFastTicketGetsItsEvents) {
     Counts before = counts();
     ordo_ticket a = nullptr, b = nullptr;
     ASSERT_EQ(ordo_resource_acquire(r, &a), ORDO_OK);
@@ -94,19 +110,11 @@ TEST(FastCycle, SuccessorBehindFastTicketGetsItsEvents) {
     EXPECT_COUNT_GREW(before, idle_again, 1); // b handed on nothing from the tail
     cycle(r);
     EXPECT_COUNT_GREW(before, acquired, 2);
-    ordo_resource_destroy(r);
-    clSetUserEventStatus(e, CL_COMPLETE);
-    EXPECT_TRUE(reference_count_returns_to(e, base));
-    clReleaseEvent(e);
 }
 
 // A fast ticket released with events and no successor: the next ticket
 // gets the events (not the fast path: the tail is not idle).
-TEST(FastCycle, ReleaseWithEventsLeavesThemForTheNextTicket) {
-    cl_event e = make_user_event();
-    cl_int base = reference_count(e);
-    ordo_resource r = nullptr;
-    ASSERT_EQ(ordo_resource_create(nullptr, "fast", &r), ORDO_OK);
+TEST_F(FastCycleEvents, ReleaseWithEventsLeavesThemForTheNextTicket) {
     ordo_ticket a = nullptr, b = nullptr;
     ASSERT_EQ(ordo_resource_acquire(r, &a), ORDO_OK);
     ASSERT_EQ(ordo_ticket_ready(a, &e, 1), ORDO_OK);
@@ -114,10 +122,6 @@ TEST(FastCycle, ReleaseWithEventsLeavesThemForTheNextTicket) {
     ASSERT_EQ(ordo_resource_acquire(r, &b), ORDO_OK);
     EXPECT_EQ(grant_events(b), std::vector<cl_event>{e});
     ASSERT_EQ(ordo_ticket_destroy(b), ORDO_OK); // released without ready: a warning
-    ordo_resource_destroy(r);
-    clSetUserEventStatus(e, CL_COMPLETE);
-    EXPECT_TRUE(reference_count_returns_to(e, base));
-    clReleaseEvent(e);
 }
 
 TEST(FastCycle, FailureOfFastTicketReachesTheNext) {
@@ -157,21 +161,15 @@ TEST(FastCycle, ResourceHandleGoesFirstWithNothingHandedOn) {
     EXPECT_COUNT_GREW(before, orphans, 1);
 }
 
-TEST(FastCycle, ResourceHandleGoesFirstWithEvents) {
-    cl_event e = make_user_event();
-    cl_int base = reference_count(e);
-    ordo_resource r = nullptr;
-    ASSERT_EQ(ordo_resource_create(nullptr, "orphan", &r), ORDO_OK);
+TEST_F(FastCycleEvents, ResourceHandleGoesFirstWithEvents) {
     Counts before = counts();
     ordo_ticket t = nullptr;
     ASSERT_EQ(ordo_resource_acquire(r, &t), ORDO_OK);
     ASSERT_EQ(ordo_resource_destroy(r), ORDO_OK);
+    r = nullptr; // the fixture's destroy then does nothing
     ASSERT_EQ(ordo_ticket_ready(t, &e, 1), ORDO_OK);
     ASSERT_EQ(ordo_ticket_destroy(t), ORDO_OK);
     EXPECT_COUNT_GREW(before, orphans, 1);
-    clSetUserEventStatus(e, CL_COMPLETE);
-    EXPECT_TRUE(reference_count_returns_to(e, base));
-    clReleaseEvent(e);
 }
 
 TEST(FastCycle, ResourceHandleGoesFirstThenDestroyWithoutReady) {

@@ -96,12 +96,12 @@ DEFECTS = {
     # The fast cycle: the put-back overwrites a successor's word.
     'put-back-over-successor': [('lib/resource.cpp',
         '''    uint64_t word = fast;
-    if (tail_.compare_exchange_strong(word, idle, std::memory_order_acq_rel,
+    if (tail_.compare_exchange_strong(word, with, std::memory_order_acq_rel,
                                       std::memory_order_acquire))
-        return 1;''',
-        '''    uint64_t word = tail_.exchange(idle, std::memory_order_acq_rel); // DEFECT 8
-    if (word == fast || !is_fast(word) || true)
-        return 1;''')],
+        return kStillTail;''',
+        '''    uint64_t word = tail_.exchange(with, std::memory_order_acq_rel); // DEFECT 8
+    if (word == fast || word != (fast | kOrphanBit))
+        return kStillTail;''')],
 }
 
 
