@@ -298,17 +298,19 @@ REGRESSIONS = {
         ("TicketReady", slot(0), events(0)),
     ),
     # A destroyed ticket's handle passed the check once its memory served a
-    # new ticket, and released that one (the model).
+    # new ticket, and released that one (the model). Ticket 1's memory is
+    # freed last whichever way its release went: at its destroy on the fast
+    # cycle, with resource 1's tail otherwise.
     "stale-ticket-handle": seq(
         ("ResourceCreate", 0),
         ("Acquire", slot(0), 0),                          # ticket slot 0, on resource 0
         ("ResourceCreate", 0),
         ("Acquire", slot(1), 0),                          # ticket slot 1, on resource 1
+        ("TicketReady", slot(0), events()),
+        ("TicketDestroy", slot(0)),
         ("TicketReady", slot(1), events()),
         ("TicketDestroy", slot(1)),
         ("ResourceDestroy", slot(1)),                     # ticket 1's memory is free
-        ("TicketReady", slot(0), events()),
-        ("TicketDestroy", slot(0)),
         ("Acquire", slot(0), 0),                          # reuses it, in ticket slot 0
         ("TicketReady", slot(1), events()),               # the stale handle
         ("TicketWait", slot(0), WAIT_EVENTS_AND_COUNT, PAST),

@@ -45,6 +45,9 @@ DEFECTS = {
         release_.hand_on(Outcome{});
         group_->member_done(std::move(out));
     } else {
+        if (by_holder && out.events.empty() && !out.failure &&
+            (flags_.load(std::memory_order_relaxed) & kCountsResource))
+            resource_->mark_idle(release_);
         release_.hand_on(std::move(out));
     }
     // DEFECT 2 put back: the ticket is touched after its callbacks ran.
