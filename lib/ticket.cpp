@@ -148,6 +148,15 @@ std::atomic<Future *> &Ticket::events_slot() {
 }
 
 WaitResult Ticket::wait(Deadline deadline) {
+    // Held on the fast cycle: granted at acquire, with no events, and
+    // already seen (nothing to trace: tracing was off at acquire).
+    if (fast_.load(std::memory_order_relaxed) == kFastHeld &&
+        !(flags_.load(std::memory_order_acquire) & kReleased)) [[likely]] {
+        static const EventList no_events;
+        WaitResult result;
+        result.events = &no_events;
+        return result;
+    }
     return wait_for_grant(*this, deadline);
 }
 
