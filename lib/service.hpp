@@ -77,6 +77,8 @@ public:
     bool flush_releases(int64_t deadline) noexcept;
     // The number of objects polled and buried right now.
     size_t watched_count() noexcept;
+    // The rounds so far that polled at least one object (for tests).
+    uint64_t polling_rounds() noexcept;
 
 private:
     friend class Immortal<Service>;
@@ -96,6 +98,8 @@ private:
     uint64_t releases_requested_ ORDO_GUARDED_BY(mutex_) = 0;
     uint64_t releases_done_ ORDO_GUARDED_BY(mutex_) = 0;
     int64_t next_due_ ORDO_GUARDED_BY(mutex_) = INT64_MAX;
+    bool poll_now_ ORDO_GUARDED_BY(mutex_) = false; // poll_soon: no batching delay
+    uint64_t polling_rounds_ ORDO_GUARDED_BY(mutex_) = 0;
     bool started_ ORDO_GUARDED_BY(mutex_) = false;
 };
 
