@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -417,6 +418,102 @@ void BM_Wake(benchmark::State &state) {
 BENCHMARK(BM_Wake)->UseManualTime()->Iterations(1)->Unit(benchmark::kMicrosecond);
 
 // ---------------------------------------------------------------------------
+// 4b. Many pending host waits: 10,000 user events, an asynchronous wait on
+//     each registered, then every event set complete, then every wait
+//     waited for; time per wait, from the first registration to the last
+//     return. Baseline: a bare clSetEventCallback per event, counting down
+//     to a condition variable. Run with OCL_ICD_VENDORS naming one runtime
+//     to see what its callbacks cost.
+
+size_t pending_waits() {
+    return g_quick ? 200 : 10000;
+}
+
+std::vector<cl_event> user_events(benchmark::State &state, size_t n) {
+    std::vector<cl_event> events(n);
+    for (cl_event &e : events) {
+        cl_int err = CL_SUCCESS;
+        e = clCreateUserEvent(g_context, &err);
+        if (err != CL_SUCCESS)
+            state.SkipWithError("clCreateUserEvent failed");
+    }
+    return events;
+}
+
+void BM_PendingWaitsOrdo(benchmark::State &state) {
+    const size_t n = pending_waits();
+    for (auto _ : state) {
+        std::vector<cl_event> events = user_events(state, n);
+        std::vector<ordo_future> waits(n);
+        int status = ORDO_OK;
+        auto start = std::chrono::steady_clock::now();
+        for (size_t i = 0; i < n; ++i)
+            status |= ordo_events_wait_async(&events[i], 1, &waits[i]);
+        for (cl_event e : events)
+            clSetUserEventStatus(e, CL_COMPLETE);
+        for (ordo_future f : waits)
+            status |= ordo_future_wait(f, ORDO_DEADLINE_NEVER, 0);
+        auto end = std::chrono::steady_clock::now();
+        require_ok(state, status, "pending waits");
+        for (ordo_future f : waits)
+            ordo_future_destroy(f);
+        for (cl_event e : events)
+            clReleaseEvent(e);
+        state.SetIterationTime(std::chrono::duration<double>(end - start).count() /
+                               static_cast<double>(n));
+    }
+}
+BENCHMARK(BM_PendingWaitsOrdo)->UseManualTime()->Iterations(3)->Unit(benchmark::kMicrosecond);
+
+void BM_PendingWaitsCallback(benchmark::State &state) {
+    const size_t n = pending_waits();
+    // Static: a runtime thread may still be returning from notify_one()
+    // after the main thread has seen the count reach zero.
+    static struct CountDown {
+        std::mutex m;
+        std::condition_variable cv;
+        size_t left = 0;
+    } count;
+    for (auto _ : state) {
+        std::vector<cl_event> events = user_events(state, n);
+        {
+            std::lock_guard lock(count.m);
+            count.left = n;
+        }
+        cl_int err = CL_SUCCESS;
+        auto start = std::chrono::steady_clock::now();
+        for (cl_event e : events)
+            err |= clSetEventCallback(
+                e, CL_COMPLETE,
+                [](cl_event, cl_int, void *data) {
+                    auto *c = static_cast<CountDown *>(data);
+                    bool last;
+                    {
+                        std::lock_guard lock(c->m);
+                        last = --c->left == 0;
+                    }
+                    if (last)
+                        c->cv.notify_one();
+                },
+                &count);
+        for (cl_event e : events)
+            clSetUserEventStatus(e, CL_COMPLETE);
+        {
+            std::unique_lock lock(count.m);
+            count.cv.wait(lock, [] { return count.left == 0; });
+        }
+        auto end = std::chrono::steady_clock::now();
+        if (err != CL_SUCCESS)
+            state.SkipWithError("clSetEventCallback failed");
+        for (cl_event e : events)
+            clReleaseEvent(e);
+        state.SetIterationTime(std::chrono::duration<double>(end - start).count() /
+                               static_cast<double>(n));
+    }
+}
+BENCHMARK(BM_PendingWaitsCallback)->UseManualTime()->Iterations(3)->Unit(benchmark::kMicrosecond);
+
+// ---------------------------------------------------------------------------
 // 5. Acquire throughput with 1, 2 and 4 threads: all on one resource, or each
 //    thread on its own. Each operation is acquire -> ready -> destroy, never
 //    waiting (a release before the grant is legal and is chained). Baseline:
@@ -534,6 +631,9 @@ public:
             "ratio <= 1.2", 1.2);
         row("the same, p99", "%.2f us", cnt("BM_Wake", "ordo_p99_ns") / 1e3,
             cnt("BM_Wake", "callback_p99_ns") / 1e3, "reported", 0);
+        row("10,000 pending host waits: register, fire, return, per wait, vs clSetEventCallback",
+            "%.2f us", ns("BM_PendingWaitsOrdo") / 1e3, ns("BM_PendingWaitsCallback") / 1e3,
+            "reported", 0);
         std::printf("\nratio = ordo / baseline: above 1, ordo takes longer.\n");
 
         std::printf("\n### acquire throughput (acquire, ready, destroy; never waits)\n\n"
