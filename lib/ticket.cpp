@@ -152,7 +152,7 @@ WaitResult Ticket::wait(Deadline deadline) {
     // already seen (nothing to trace: tracing was off at acquire).
     if (fast_.load(std::memory_order_relaxed) == kFastHeld &&
         !(flags_.load(std::memory_order_acquire) & kReleased)) [[likely]] {
-        static const EventList no_events;
+        static const EventList no_events{};
         WaitResult result;
         result.events = &no_events;
         return result;
