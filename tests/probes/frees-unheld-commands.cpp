@@ -6,7 +6,8 @@
 //
 // How the probe decides: in a forked child it first runs a control: a barrier waiting on an unset
 // user event, its event held, the user event set to -42, clFinish; "unknown" if that does not
-// return within 3 s. Then the same with the barrier's event released at once. The freed command is
+// return within 3 s. Then the same on a fresh context and queue, with the barrier's event released
+// at once. The freed command is
 // used when the user event fails: "yes" if the child then died by a signal, exited with a non-zero
 // status or hung in clSetUserEventStatus or clFinish for 3 s (which of these happens depends on
 // what the freed memory holds: MALLOC_PERTURB_=144 makes POCL 3.1 spin), "no" if it exited 0.
@@ -27,30 +28,30 @@ namespace {
 
 using namespace probe;
 
-// A barrier waiting on an unset user event; the user event fails with -42. With `hold` the
-// barrier's event is kept until clFinish returned, else it is released at once.
-void fail_a_wait(const Cl &cl, bool hold) {
+// A barrier waiting on an unset user event, on its own queue (nothing failed queued before it);
+// the user event fails with -42, then clFinish. With `hold` the barrier's event is kept to the end
+// of the process (releasing a failed command's event late can itself free it early on POCL), else
+// it is released at once.
+void fail_a_wait(bool hold) {
+    Cl cl = open_cl();
     cl_event user = user_event(cl);
     cl_event waiter = barrier(cl, 1, &user);
     if (!hold)
         check(clReleaseEvent(waiter), "clReleaseEvent");
     check(clSetUserEventStatus(user, -42), "clSetUserEventStatus");
     clFinish(cl.queue); // its status does not matter: the child's end does
-    if (hold)
-        check(clReleaseEvent(waiter), "clReleaseEvent");
-    check(clReleaseEvent(user), "clReleaseEvent");
 }
 
 void scenario() {
-    Cl cl = open_cl();
     set_deadline(3.0, "unknown with the waiting command's event held, clSetUserEventStatus(-42) or "
                       "clFinish did not return within 3 s");
-    fail_a_wait(cl, true);
+    fail_a_wait(true);
     if (!send_to_parent("ready\n"))
         _exit(3);
-    // From here on, a hang is the runtime using the freed command: the control above returned.
+    // From here on, a hang is the runtime using the freed command: the control above, the same
+    // but for the release, returned.
     set_deadline(3.0, "yes");
-    fail_a_wait(cl, false);
+    fail_a_wait(false);
     // Give the runtime's threads a moment to use the freed command.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     _exit(0);
