@@ -7,10 +7,10 @@
 // How the probe decides: in a forked child it first runs a control: a barrier waiting on an unset
 // user event, its event held, the user event set to -42, clFinish; "unknown" if that does not
 // return within 3 s. Then the same on a fresh context and queue, with the barrier's event released
-// at once. The freed command is
-// used when the user event fails: "yes" if the child then died by a signal, exited with a non-zero
-// status or hung in clSetUserEventStatus or clFinish for 3 s (which of these happens depends on
-// what the freed memory holds: MALLOC_PERTURB_=144 makes POCL 3.1 spin), "no" if it exited 0.
+// at once. The freed command is used when the user event fails: "yes" if the child then died by a
+// signal, exited with a non-zero status or hung in clSetUserEventStatus or clFinish for 3 s (which
+// of these happens depends on what the freed memory holds: MALLOC_PERTURB_=144 makes POCL 3.1
+// spin), "no" if it exited 0.
 //
 // Build alone: c++ -std=c++17 -pthread frees-unheld-commands.cpp probe.cpp -lOpenCL
 
