@@ -23,6 +23,15 @@ int set_last_error(int status, const char *message) noexcept {
     return status;
 }
 
+void null_argument(const char *argument) {
+    throw Error(ORDO_ERROR_INVALID_ARGUMENT, std::string(argument) + " is NULL");
+}
+
+void null_events(size_t num_events) {
+    throw Error(ORDO_ERROR_INVALID_ARGUMENT,
+                "events is NULL but num_events is " + std::to_string(num_events));
+}
+
 } // namespace ordo::capi
 
 using namespace ordo::capi;

@@ -191,16 +191,18 @@ int destroy_handle(H *handle, const char *argument) {
     return ORDO_OK;
 }
 
+[[noreturn]] [[gnu::noinline, gnu::cold]] void null_argument(const char *argument);
+[[noreturn]] [[gnu::noinline, gnu::cold]] void null_events(size_t num_events);
+
 template <class T>
-void require(T *pointer, const char *argument) {
-    if (pointer == nullptr)
-        throw Error(ORDO_ERROR_INVALID_ARGUMENT, std::string(argument) + " is NULL");
+inline void require(T *pointer, const char *argument) {
+    if (pointer == nullptr) [[unlikely]]
+        null_argument(argument);
 }
 
 inline void require_events(const cl_event *events, size_t num_events) {
-    if (num_events != 0 && events == nullptr)
-        throw Error(ORDO_ERROR_INVALID_ARGUMENT,
-                    "events is NULL but num_events is " + std::to_string(num_events));
+    if (num_events != 0 && events == nullptr) [[unlikely]]
+        null_events(num_events);
 }
 
 // The resources behind resources[0..n), n >= 1 (ordo_resource_acquire_many,

@@ -142,12 +142,13 @@ ORDO_API int ordo_ticket_ready(ordo_ticket ticket, const cl_event *events, size_
     return guarded([&] {
         Ticket &t = lookup<Ticket>(ticket, "ticket");
         require_events(events, num_events);
-        if (t.released())
+        if (num_events == 0) {
+            t.ready_nothing(); // refuses a released ticket
+            return ORDO_OK;
+        }
+        if (t.released()) // before the events are retained
             throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
-        if (num_events == 0)
-            t.ready_nothing();
-        else
-            t.ready(EventList::retain(events, num_events));
+        t.ready(EventList::retain(events, num_events));
         return ORDO_OK;
     });
 }
@@ -172,10 +173,8 @@ ORDO_API int ordo_ticket_cancel(ordo_ticket ticket) {
 
 ORDO_API int ordo_ticket_destroy(ordo_ticket ticket) {
     return guarded([&] {
-        if (Ticket *t = retire<Ticket>(ticket, "ticket")) {
-            t->drop_holder(true);
-            t->release_holder();
-        }
+        if (Ticket *t = retire<Ticket>(ticket, "ticket"))
+            t->destroy_by_holder();
         return ORDO_OK;
     });
 }

@@ -50,7 +50,6 @@ bool enabled_from_environment() {
     return env != nullptr && *env != '\0' && std::strcmp(env, "0") != 0;
 }
 
-std::atomic<bool> g_enabled{enabled_from_environment()};
 std::atomic<int64_t> g_wait_warning{0};
 
 TicketInfo &info_of(Ticket &ticket) ORDO_REQUIRES(table().mutex) {
@@ -185,11 +184,10 @@ void describe(std::string &out, const Snapshot &snap, int64_t now) {
 
 } // namespace
 
-bool diagnostics_enabled() noexcept {
-    return g_enabled.load(std::memory_order_relaxed);
-}
+std::atomic<bool> g_diagnostics_enabled{enabled_from_environment()};
+
 void set_diagnostics_enabled(bool enabled) noexcept {
-    g_enabled.store(enabled, std::memory_order_relaxed);
+    g_diagnostics_enabled.store(enabled, std::memory_order_relaxed);
 }
 
 void set_wait_warning(int64_t threshold_ns) noexcept {

@@ -11,6 +11,7 @@
 #include "clock.hpp"
 #include "ref.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -19,7 +20,10 @@ namespace ordo::detail {
 class Resource;
 class Ticket;
 
-bool diagnostics_enabled() noexcept;
+extern std::atomic<bool> g_diagnostics_enabled;
+inline bool diagnostics_enabled() noexcept {
+    return g_diagnostics_enabled.load(std::memory_order_relaxed);
+}
 void set_diagnostics_enabled(bool enabled) noexcept;
 
 // Long host waits are reported through the log hook, with a dump of the

@@ -6,17 +6,6 @@
 #include <unistd.h>
 
 namespace ordo::detail {
-namespace {
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
-
-} // namespace
 
 void futex_wait(std::atomic<uint32_t> &word, uint32_t expected, Deadline deadline) noexcept {
     static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));

@@ -11,6 +11,15 @@
 
 namespace ordo::detail {
 
+// A spin-wait's pause.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
 // Blocks while *word == expected, until woken or the deadline (CLOCK_MONOTONIC)
 // passes. Spurious returns are possible: callers re-check their condition.
 void futex_wait(std::atomic<uint32_t> &word, uint32_t expected, Deadline deadline) noexcept;

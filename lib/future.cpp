@@ -43,10 +43,8 @@ Ref<Future> Future::make_done(EventList events) {
     return f;
 }
 
-Future::~Future() {
+void Future::free_extras() noexcept {
     Extras *x = extras_.load(std::memory_order_acquire);
-    if (x == nullptr)
-        return;
     int fd = x->fd.load(std::memory_order_relaxed);
     if (fd >= 0)
         close(fd);

@@ -99,7 +99,11 @@ public:
 protected:
     friend class RefCounted<Future>;
     explicit Future(uint32_t initial_refs) noexcept : RefCounted(initial_refs) {}
-    virtual ~Future();
+    virtual ~Future() {
+        if (extras_.load(std::memory_order_acquire) != nullptr) [[unlikely]]
+            free_extras();
+    }
+    void free_extras() noexcept;
     // Frees the object once the last reference is gone.
     virtual void destroy() noexcept { delete this; }
 

@@ -211,8 +211,16 @@ private:
         }
     }
 
+    // The hot path inline: a slot from the thread's cache.
     static Slot *take() {
         maybe_fail_allocation();
+        Cache &c = cache();
+        if (c.list.head != nullptr && !c.dead) [[likely]]
+            return c.list.pop();
+        return take_slow();
+    }
+
+    [[gnu::noinline]] static Slot *take_slow() {
         Cache &c = cache();
         if (c.dead) [[unlikely]] {
             List one;
@@ -242,6 +250,15 @@ private:
     }
 
     static void give(Slot *slot) noexcept {
+        Cache &c = cache();
+        if (c.flusher && !c.dead && c.list.count < kThreadCache) [[likely]] {
+            c.list.push(slot);
+            return;
+        }
+        give_slow(slot);
+    }
+
+    [[gnu::noinline]] static void give_slow(Slot *slot) noexcept {
         Cache &c = cache();
         if (!c.flusher && !c.dead) [[unlikely]] {
             try {

@@ -25,7 +25,7 @@ void Resource::destroy() noexcept {
     while (is_fast(word))
         if (tail_.compare_exchange_weak(word, word | kOrphanBit, std::memory_order_acq_rel,
                                         std::memory_order_acquire))
-            return; // the fast ticket deletes this (Ticket::release_fast)
+            return; // the fast ticket deletes this (Ticket::release_fast, leave_fast)
     delete this;
 }
 
@@ -44,18 +44,11 @@ Ref<Resource> Resource::create(void *value, std::string name) {
     return Ref<Resource>::adopt(new Resource(value, std::move(name)));
 }
 
-void Resource::check_packable(const void *p) {
-    // The tail word keeps a join count in the top bits of the pointer.
-    if ((reinterpret_cast<uintptr_t>(p) & ~kPointerMask) != 0)
-        throw Error(ORDO_ERROR_INTERNAL, "allocation outside the 48-bit address range");
+void Resource::not_packable() {
+    throw Error(ORDO_ERROR_INTERNAL, "allocation outside the 48-bit address range");
 }
 
-Ref<Ticket> Resource::acquire(Mode mode) {
-    if (mode == Mode::kExclusive && !diagnostics_enabled() && !tracing()) [[likely]] {
-        uint64_t word = tail_.load(std::memory_order_relaxed);
-        if ((word & kTagBits) == kIdleBit)
-            return acquire_fast(word);
-    }
+Ref<Ticket> Resource::acquire_slow(Mode mode) {
     Ref<Ticket> ticket =
         mode == Mode::kShared
             ? acquire_shared()
@@ -100,7 +93,7 @@ Resource::acquire_all(const std::vector<Resource *> &resources,
 }
 
 Ref<Ticket> Resource::acquire_fast(uint64_t idle) {
-    auto ticket = Ref<Ticket>::adopt(Pool<Ticket>::create(*this, Ticket::FastGrant{}));
+    auto ticket = Ref<Ticket>::adopt(Pool<Ticket>::create(*this, value_, Ticket::FastGrant{}));
     check_packable(&ticket->release_future());
     if (tail_.compare_exchange_strong(idle, fast_word(*ticket), std::memory_order_acq_rel,
                                       std::memory_order_relaxed)) {
@@ -120,19 +113,6 @@ void Resource::made_idle(uint64_t word) noexcept {
         ORDO_COUNT_FAST(kIdleAgain);
 }
 
-Resource::Replaced Resource::replace_fast(Ticket &t, bool idle) noexcept {
-    uint64_t fast = fast_word(t);
-    uint64_t with = idle ? idle_word(t.grant_.get()) : pack(&t.release_future(), false, 0);
-    uint64_t word = fast;
-    if (tail_.compare_exchange_strong(word, with, std::memory_order_acq_rel,
-                                      std::memory_order_acquire))
-        return kStillTail;
-    if (word != (fast | kOrphanBit))
-        return kReplaced;
-    tail_.store(with, std::memory_order_relaxed); // an orphan's tail: only t reaches it
-    return kOrphan;
-}
-
 Ref<Ticket> Resource::acquire_exclusive(Ref<Ticket> ticket) {
     Future *release = &ticket->release_future();
     check_packable(release);
@@ -145,6 +125,7 @@ Ref<Ticket> Resource::acquire_exclusive(Ref<Ticket> ticket) {
         group->close(joins_of(old));
     } else if (is_fast(old)) {
         retain(); // the fast ticket's reference to this resource (ticket.hpp)
+        Ticket::replaced_fast(*previous);
     }
     ticket->grant_ = Ref<Future>::adopt(previous); // the tail's reference moves here
     return ticket;
@@ -183,8 +164,10 @@ Ref<Ticket> Resource::acquire_shared() {
                                          std::memory_order_acquire))
             continue;
         // The tail's reference to the old tail now belongs to fresh->pred.
-        if (is_fast(old))
+        if (is_fast(old)) {
             retain(); // the fast ticket's reference to this resource (ticket.hpp)
+            Ticket::replaced_fast(*fresh->pred);
+        }
         if (is_group(old)) {
             auto *full = static_cast<SharedGroup *>(pointer_of(old));
             full->settle_joins(joins_of(old));

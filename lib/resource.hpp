@@ -12,13 +12,15 @@
 // DONE with no events (the first future, and what a fast release puts
 // back); an exclusive acquire that finds it compare-exchanges in a fast
 // ticket's word, kFastBit, which holds no reference to that ticket's release
-// and stands for the ticket's reference to the resource. Whoever replaces a
-// fast word with its own counts that reference for the fast ticket (the
-// ticket counts the one to its release itself, at its release). kOrphanBit,
+// and stands for the ticket's reference to the resource. A successor that
+// replaces a fast word with its own counts both for the fast ticket
+// (Ticket::replaced_fast); a release that replaces it counts what its own
+// word needs (ticket.hpp). kOrphanBit,
 // on a fast word only: the resource's last reference went while the fast
 // ticket held it; the ticket deletes the resource (Resource::destroy).
 #pragma once
 
+#include "diagnostics.hpp"
 #include "ref.hpp"
 #include "ticket.hpp"
 
@@ -34,7 +36,14 @@ public:
     static Ref<Resource> create(void *value, std::string name);
 
     // A new ticket; the returned reference is the holder's.
-    Ref<Ticket> acquire(Mode mode = Mode::kExclusive);
+    Ref<Ticket> acquire(Mode mode = Mode::kExclusive) {
+        if (mode == Mode::kExclusive && !diagnostics_enabled() && !tracing()) [[likely]] {
+            uint64_t word = tail_.load(std::memory_order_relaxed);
+            if ((word & kTagBits) == kIdleBit)
+                return acquire_fast(word);
+        }
+        return acquire_slow(mode);
+    }
 
     // Tickets on several resources at once, atomically with respect to other
     // acquire_all calls: two calls on overlapping resources never interleave
@@ -47,14 +56,28 @@ public:
 
     void *value() const noexcept { return value_; }
 
-    // Fast cycle, for Ticket: at t's release, its fast word is replaced by
-    // the idle word of its grant (idle) or by a plain word for t, which holds
-    // the reference to t's release that t adds. kStillTail: done; kOrphan:
-    // done, and the resource is an orphan that t must delete (delete_orphan);
-    // kReplaced: a successor had replaced the word first, holds that
-    // reference and counted t's reference to the resource.
+    // Fast cycle, for Ticket: one of t's releases replaces its fast word by
+    // the idle word of its grant (idle) or by a plain word for t, which
+    // holds a reference to t's release that t then adds. kStillTail: done;
+    // kOrphan: done, and the resource is an orphan that t must delete
+    // (delete_orphan); kReplaced: a successor or another release of t moved
+    // the word first (a successor holds that reference and counted t's
+    // reference to the resource: Ticket::replaced_fast).
     enum Replaced { kStillTail, kReplaced, kOrphan };
-    Replaced replace_fast(Ticket &t, bool idle) noexcept;
+    Replaced replace_fast(Ticket &t, bool idle) noexcept {
+        uint64_t fast = fast_word(t);
+        uint64_t with = idle ? idle_word(t.grant_.get()) : pack(&t.release_future(), false, 0);
+        uint64_t word = fast;
+        if (tail_.compare_exchange_strong(word, with, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) [[likely]]
+            return kStillTail;
+        // An orphan's tail: only t's releases reach it, and one of them wins.
+        if (word == (fast | kOrphanBit) &&
+            tail_.compare_exchange_strong(word, with, std::memory_order_acq_rel,
+                                          std::memory_order_acquire))
+            return kOrphan;
+        return kReplaced;
+    }
     static void delete_orphan(Resource *r) noexcept { delete r; }
     // The plain ticket whose release is released hands on nothing: if its
     // word is the tail, it becomes idle. Called before release completes,
@@ -100,9 +123,15 @@ private:
     static uint32_t joins_of(uint64_t word) noexcept {
         return static_cast<uint32_t>(word >> kJoinShift);
     }
-    static void check_packable(const void *p);
+    // The tail word keeps a join count in the top bits of the pointer.
+    static void check_packable(const void *p) {
+        if ((reinterpret_cast<uintptr_t>(p) & ~kPointerMask) != 0) [[unlikely]]
+            not_packable();
+    }
+    [[noreturn]] [[gnu::noinline, gnu::cold]] static void not_packable();
 
     Ref<Ticket> acquire_fast(uint64_t idle);
+    Ref<Ticket> acquire_slow(Mode mode);
     void made_idle(uint64_t word) noexcept;
     Ref<Ticket> acquire_exclusive(Ref<Ticket> ticket);
     Ref<Ticket> acquire_shared();

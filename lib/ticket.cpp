@@ -8,6 +8,7 @@
 #include "fast_counts.hpp"
 #include "grant_future.hpp"
 #include "holder_wait.hpp"
+#include "immortal.hpp"
 #include "log.hpp"
 #include "pool.hpp"
 #include "resource.hpp"
@@ -16,6 +17,7 @@
 
 #include <cassert>
 #include <optional>
+#include <sched.h>
 
 namespace ordo::detail {
 
@@ -25,19 +27,13 @@ Ticket::Ticket(Resource &resource, Mode mode) noexcept
     resource.retain();
 }
 
-// Granted with no events: seen from the start (there is nothing to forward).
-// Not timed: diagnostics, which read the time, are off on the fast path.
-Ticket::Ticket(Resource &resource, FastGrant) noexcept
-    : flags_(kSeen), fast_(kFastHeld), acquired_at_(0), value_(resource.value()),
-      resource_(&resource) {}
-
 void Ticket::make_plain() noexcept {
     flags_.store(kCountsResource, std::memory_order_relaxed);
     fast_.store(kPlain, std::memory_order_relaxed);
     resource_->retain();
 }
 
-Ticket::~Ticket() {
+void Ticket::destroy_parts() noexcept {
     uint32_t f = flags_.load(std::memory_order_relaxed);
     if (f & kHasInfo)
         forget_ticket_info(this);
@@ -48,6 +44,8 @@ Ticket::~Ticket() {
     if (group_ != nullptr)
         group_->release();
 }
+
+const EventList Ticket::kNoEvents{};
 
 Ticket &Ticket::of(Release &r) noexcept {
     // Ticket is not standard-layout, but release_ lies at a fixed offset in
@@ -65,6 +63,8 @@ void Ticket::Release::destroy() noexcept {
 
 Ref<Future> Ticket::grant_for_walk() const noexcept {
     Lock lock(link_mutex_);
+    if (fast_.load(std::memory_order_acquire) >= kFastDone)
+        return {}; // grant_ is the tail's again
     return grant_;
 }
 
@@ -91,9 +91,20 @@ void Ticket::mark_seen() noexcept {
 }
 
 Future &Ticket::grant() const {
-    if (flags_.load(std::memory_order_acquire) & kReleased)
+    // A fast ticket's grant_ goes back to the tail at its release, which may
+    // be running on another thread: what it is (done, with no events) is
+    // read from one future that every fast ticket shares.
+    if (fast_.load(std::memory_order_acquire) == kFastHeld)
+        return done_with_nothing();
+    if (released())
         throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
     return *grant_;
+}
+
+Future &Ticket::done_with_nothing() noexcept {
+    // Never freed: its own reference is never dropped.
+    static Immortal<Ref<Future>> done{Future::make_done()};
+    return *done.get();
 }
 
 int Ticket::blocking_wait(Future &f, Deadline deadline) {
@@ -147,16 +158,7 @@ std::atomic<Future *> &Ticket::events_slot() {
     return grant().events_wait_slot();
 }
 
-WaitResult Ticket::wait(Deadline deadline) {
-    // Held on the fast cycle: granted at acquire, with no events, and
-    // already seen (nothing to trace: tracing was off at acquire).
-    if (fast_.load(std::memory_order_relaxed) == kFastHeld &&
-        !(flags_.load(std::memory_order_acquire) & kReleased)) [[likely]] {
-        static const EventList no_events{};
-        WaitResult result;
-        result.events = &no_events;
-        return result;
-    }
+WaitResult Ticket::wait_plain(Deadline deadline) {
     return wait_for_grant(*this, deadline);
 }
 
@@ -182,23 +184,13 @@ Ref<Future> Ticket::grant_future() {
 }
 
 void Ticket::ready(EventList events) {
-    if (flags_.load(std::memory_order_acquire) & kReleased)
+    if (released())
         throw Error(ORDO_ERROR_INVALID_STATE, "the ticket was already released");
     if (!events.empty())
         flush_queues_of(events);
     Outcome outcome;
     outcome.events = std::move(events);
     release_with(std::move(outcome), TraceKind::kRelease, true);
-}
-
-void Ticket::ready_nothing() {
-    if (fast_.load(std::memory_order_relaxed) != kFastHeld) {
-        ready(EventList{});
-        return;
-    }
-    // The fast cycle's release: nothing to hold, nothing seen to record.
-    claim(TraceKind::kRelease);
-    complete_release(true);
 }
 
 void Ticket::fail(Ref<Failure> failure) {
@@ -215,6 +207,9 @@ void Ticket::cancel(bool by_holder) {
 // this ticket (ordo.h allows a callback to destroy the ticket whose release
 // it reports): from there on, nothing here touches the ticket.
 void Ticket::release_with(Outcome outcome, TraceKind kind, bool by_holder) {
+    if (fast_.load(std::memory_order_relaxed) == kFastHeld && outcome.events.empty() &&
+        !outcome.failure && release_fast(kind, by_holder))
+        return;
     claim_release(std::move(outcome), kind);
     complete_release(by_holder);
 }
@@ -230,17 +225,15 @@ uint32_t Ticket::claim(TraceKind kind) {
 
 void Ticket::claim_release(Outcome outcome, TraceKind kind) {
     uint32_t f = claim(kind);
+    if (fast_.load(std::memory_order_relaxed) == kFastHeld)
+        leave_fast();
     release_.hold(std::move(outcome));
-    // A fast ticket's grant has nothing to forward: whether it was seen
-    // does not matter.
-    if ((f & kSeen) && fast_.load(std::memory_order_relaxed) == kPlain)
+    if (f & kSeen)
         flags_.fetch_or(kSeenAtRelease, std::memory_order_relaxed);
 }
 
 void Ticket::complete_release(bool by_holder) noexcept {
-    assert(released() && !handed_on());
-    if (fast_.load(std::memory_order_relaxed) == kFastHeld && release_fast())
-        return;
+    assert(released() && !handed_on() && fast_.load(std::memory_order_relaxed) == kPlain);
     Future &g = *grant_;
     bool seen = flags_.load(std::memory_order_relaxed) & kSeenAtRelease;
     if (g.is_complete()) {
@@ -253,43 +246,84 @@ void Ticket::complete_release(bool by_holder) noexcept {
     g.on_complete(this);
 }
 
-bool Ticket::release_fast() noexcept {
-    bool idle = release_.holds_nothing();
-    Resource::Replaced how = resource_->replace_fast(*this, idle);
+bool Ticket::release_fast(TraceKind kind, bool by_holder) noexcept {
+    // The claim comes first: only the one release may touch the tail, which
+    // another thread may free the moment the idle word is back.
+    uint32_t f = flags_.fetch_or(kReleased, std::memory_order_acq_rel);
+    if (f & kReleased)
+        return false; // the caller's plain claim refuses it
+    if (tracing()) [[unlikely]]
+        trace(kind, *this);
+    Resource::Replaced how = resource_->replace_fast(*this, true);
     if (how == Resource::kReplaced) {
-        // The successor's grant is our release: the reference the fast word
-        // stood for is counted now, and so is the resource reference the
-        // successor counted for us.
-        retain();
-        ORDO_COUNT_FAST(kLeft);
-        ORDO_COUNT_FAST(kReplaced);
-        if (flags_.fetch_or(kCountsResource, std::memory_order_acq_rel) & kHolderGone)
-            resource_->release();
-        fast_.store(kPlain, std::memory_order_release);
-        return false;
+        // A successor queued behind: once it has made this ticket plain,
+        // the plain hand-on (nothing held; the grant was seen).
+        await_plain();
+        flags_.fetch_or(kSeenAtRelease, std::memory_order_relaxed);
+        complete_release(by_holder);
+        return true;
     }
+    // Nothing else of the resource is touched.
     Resource *orphan = how == Resource::kOrphan ? resource_ : nullptr;
-    if (idle) {
-        // The grant's reference went back into the tail with the idle word.
-        if (flags_.load(std::memory_order_acquire) & kHasInfo) {
-            Lock lock(link_mutex_);
-            grant_.detach();
-        } else {
-            grant_.detach();
-        }
+    // The grant's reference went back into the tail with the idle word:
+    // from kFastDone on, grant_ does not own what it points at (left as it
+    // is: ~Ticket lets it go).
+    if (flags_.load(std::memory_order_acquire) & kHasInfo) {
+        Lock lock(link_mutex_); // against a diagnostics walk (grant_for_walk)
         fast_.store(kFastDone, std::memory_order_release);
-        ORDO_COUNT_FAST(kPutBack);
     } else {
-        retain(); // held by the plain word now in the tail
-        fast_.store(kPlain, std::memory_order_release);
-        ORDO_COUNT_FAST(kLeft);
+        fast_.store(kFastDone, std::memory_order_release);
     }
+    ORDO_COUNT_FAST(kPutBack);
     if (orphan != nullptr) {
         // Nobody will acquire again; the tail's references go with it.
         ORDO_COUNT_FAST(kOrphans);
         Resource::delete_orphan(orphan);
     }
-    return idle;
+    return true;
+}
+
+void Ticket::leave_fast() noexcept {
+    Resource::Replaced how = resource_->replace_fast(*this, false);
+    if (how == Resource::kReplaced) {
+        await_plain(); // a successor's word: it counts what its grant needs
+        return;
+    }
+    // The plain word now in the tail holds a reference to the release. No
+    // one can drop the one a successor adopts before this ticket is handed
+    // on, which comes after this.
+    retain();
+    Resource *orphan = how == Resource::kOrphan ? resource_ : nullptr;
+    fast_.store(kPlain, std::memory_order_release);
+    ORDO_COUNT_FAST(kLeft);
+    if (orphan != nullptr) {
+        ORDO_COUNT_FAST(kOrphans);
+        Resource::delete_orphan(orphan); // releases the tail's reference
+    }
+}
+
+void Ticket::replaced_fast(Future &release) noexcept {
+    Ticket &t = of(static_cast<Release &>(release));
+    // The successor's grant, which the fast word did not count. t cannot be
+    // gone: its release waits for the store below.
+    t.retain();
+    uint32_t f = t.flags_.fetch_or(kCountsResource, std::memory_order_acq_rel);
+    assert(!(f & kHolderGone));
+    (void)f;
+    ORDO_COUNT_FAST(kLeft);
+    ORDO_COUNT_FAST(kReplaced);
+    t.fast_.store(kPlain, std::memory_order_release);
+}
+
+void Ticket::await_plain() const noexcept {
+    // The successor that moved the fast word stores fast_ a few
+    // instructions later, running nothing of the caller's in between.
+    for (unsigned spins = 0; fast_.load(std::memory_order_acquire) == kFastHeld; ++spins) {
+        if (spins < 100)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 void Ticket::on_granted(Callback *cb, Future &grant) noexcept {

@@ -35,19 +35,24 @@
 // counting: the tail word (a fast word) points at it without holding a
 // reference to its release, and the ticket holds none to its resource.
 // While its fast word is the tail the resource cannot go (Resource::destroy
-// leaves an orphan to the ticket); a successor that replaces the word counts
-// a resource reference for it. If its release hands on nothing and its word
-// is still the tail, one compare-exchange puts the idle word back
-// (kFastDone): the ticket is unreachable from the queue, never touches its
-// resource again, and its holder frees it without a read-modify-write.
-// Otherwise the releasing thread first makes it plain (counting the
-// reference to its release that the word stood for) and the full
-// machinery runs. fast_ is written by the one release (claimed through
-// kReleased), or before the ticket is published.
+// leaves an orphan to the ticket). The one release is claimed through
+// kReleased as for any ticket; the fast word then leaves the tail once, by
+// one compare-exchange or exchange, and whoever moves it stores fast_:
+// - a release with nothing (ready, cancel, a drop) puts the idle word back
+//   and stores kFastDone. The ticket is unreachable from the queue, never
+//   touches its resource again, and its holder frees it without a
+//   read-modify-write; grant_ no longer owns what it points at.
+// - a release with events or a failure: a plain word for the ticket, then
+//   kPlain, and the full machinery runs.
+// - a successor: it counts the reference to the release that its grant
+//   adopts and the resource reference, then stores kPlain. A release that
+//   finds the word moved waits the few instructions until then, and goes
+//   the plain way.
 #pragma once
 
 #include "futex.hpp"
 #include "future.hpp"
+#include "pool.hpp"
 #include "ref.hpp"
 #include "thread_annotations.hpp"
 #include "trace.hpp"
@@ -103,8 +108,19 @@ public:
     // only) does not unless a successor counted one for it.
     Ticket(Resource &resource, Mode mode) noexcept;
     struct FastGrant {};
-    Ticket(Resource &resource, FastGrant) noexcept;
-    ~Ticket();
+    // Granted with no events: seen from the start (there is nothing to
+    // forward). Not timed: diagnostics, which read the time, are off on the
+    // fast path. value: the resource's.
+    Ticket(Resource &resource, void *value, FastGrant) noexcept
+        : flags_(kSeen), fast_(kFastHeld), acquired_at_(0), value_(value), resource_(&resource) {}
+    ~Ticket() {
+        if (fast_.load(std::memory_order_relaxed) == kFastDone)
+            grant_.detach(); // the tail's (release_fast)
+        // What a ticket of the fast cycle never has.
+        if ((flags_.load(std::memory_order_relaxed) & (kHasInfo | kCountsResource)) ||
+            group_ != nullptr) [[unlikely]]
+            destroy_parts();
+    }
     Ticket(const Ticket &) = delete;
     Ticket &operator=(const Ticket &) = delete;
 
@@ -131,7 +147,16 @@ public:
     // Host wait for the grant: ORDO_OK with the predecessor's events (valid
     // while the holder's handle lives), the predecessor's failure, or
     // ORDO_ERROR_TIMEOUT. Throws Error(ORDO_ERROR_INVALID_STATE) after release.
-    WaitResult wait(Deadline deadline);
+    WaitResult wait(Deadline deadline) {
+        // Held on the fast cycle: granted at acquire, with no events, and
+        // already seen (nothing to trace: tracing was off at acquire).
+        if (fast_.load(std::memory_order_relaxed) == kFastHeld) [[likely]] {
+            WaitResult result;
+            result.events = &kNoEvents;
+            return result;
+        }
+        return wait_plain(deadline);
+    }
     // wait() without marking a grant that came seen (a failure is): for
     // callers that hand the outcome over only once more has gone well
     // (holder_wait.hpp, a multi-ticket).
@@ -162,7 +187,12 @@ public:
     // nothing, if the ticket was already released.
     void ready(EventList events);
     // ready() with no events (the fast cycle's release, where it applies).
-    void ready_nothing();
+    void ready_nothing() {
+        if (fast_.load(std::memory_order_relaxed) == kFastHeld &&
+            release_fast(TraceKind::kRelease, true)) [[likely]]
+            return;
+        ready(EventList{});
+    }
     void fail(Ref<Failure> failure);
     // Gives the place up: released with no events. by_holder: called
     // through the ticket's own handle, which keeps the resource alive
@@ -183,6 +213,17 @@ public:
     // After drop_holder(): drops the holder's reference, freeing a ticket
     // that the fast cycle left unreachable without a read-modify-write.
     void release_holder() noexcept;
+    // drop_holder(true), then release_holder(), the fast cycle's case first.
+    void destroy_by_holder() noexcept {
+        if (fast_.load(std::memory_order_acquire) >= kFastDone &&
+            !(flags_.load(std::memory_order_relaxed) & kHasInfo) && release_.sole_reference())
+            [[likely]] {
+            Pool<Ticket>::destroy(this);
+            return;
+        }
+        drop_holder(true);
+        release_holder();
+    }
 
     bool released() const noexcept { return flags_.load(std::memory_order_acquire) & kReleased; }
     // Released, and the release handed on to the ticket after this one.
@@ -206,6 +247,10 @@ private:
                               kCountsResource = 128;
 
     Future &grant() const;
+    static Future &done_with_nothing() noexcept;
+    static const EventList kNoEvents;
+    WaitResult wait_plain(Deadline deadline);
+    void destroy_parts() noexcept;
     int blocking_wait(Future &f, Deadline deadline);
     void release_with(Outcome outcome, TraceKind kind, bool by_holder);
     // The ticket is granted and released: hands on what the release says,
@@ -216,11 +261,19 @@ private:
     static void on_granted(Callback *self, Future &grant) noexcept;
     void drop_grant() noexcept;
     // Fast cycle (see above).
-    enum FastState : uint8_t { kPlain, kFastHeld, kFastDone, kFastDoneOrphan };
-    // The release of a kFastHeld ticket: true if it put the idle word back
-    // (kFastDone); false once the ticket is plain, for the full hand-on to
-    // run.
-    bool release_fast() noexcept;
+    enum FastState : uint8_t { kPlain, kFastHeld, kFastDone };
+    // The release with nothing of a kFastHeld ticket: false, changing
+    // nothing, if it was released already; otherwise the release, put back
+    // (kFastDone) or handed on to a successor that had queued behind.
+    bool release_fast(TraceKind kind, bool by_holder) noexcept;
+    // After the claim of a kFastHeld ticket released with something:
+    // replaces its fast word by a plain one, or waits for the successor
+    // that moved it to make the ticket plain.
+    void leave_fast() noexcept;
+    // A successor replaced the fast word of the ticket whose release this
+    // is, and counted a resource reference for it: the ticket is plain.
+    static void replaced_fast(Future &release) noexcept;
+    void await_plain() const noexcept;
     // Takes the one release (kReleased) and records it; returns the flags
     // before. Throws Error(ORDO_ERROR_INVALID_STATE) if already released.
     uint32_t claim(TraceKind kind);

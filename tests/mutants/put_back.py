@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Puts a defect back into the library, in a scratch worktree of this
 checkout's HEAD, and runs the checks CI runs that should catch it: the stress
-tool as the suite runs it (--ops 100000 --seed 1), the fuzzer's corpus and
+tool as the suite runs it (--ops 100000 --seed 1), the fast cycle's unit
+tests (capi_tests FastCycle*), the fuzzer's corpus and
 regression inputs (the test fuzz-corpus), and a short fuzz run from the seed
 corpus alone. It shows that the oracles bite (docs/TESTING.md).
 
@@ -97,14 +98,24 @@ DEFECTS = {
         '''        if (by_holder && out.events.empty() && !out.failure && (f & kCountsResource))''',
         '''        if (by_holder && !out.failure && (f & kCountsResource)) // DEFECT 7''')],
     # The fast cycle: the put-back overwrites a successor's word.
-    'put-back-over-successor': [('lib/resource.cpp',
-        '''    uint64_t word = fast;
-    if (tail_.compare_exchange_strong(word, with, std::memory_order_acq_rel,
-                                      std::memory_order_acquire))
-        return kStillTail;''',
-        '''    uint64_t word = tail_.exchange(with, std::memory_order_acq_rel); // DEFECT 8
-    if (word == fast || word != (fast | kOrphanBit))
-        return kStillTail;''')],
+    'put-back-over-successor': [('lib/resource.hpp',
+        '''        uint64_t word = fast;
+        if (tail_.compare_exchange_strong(word, with, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) [[likely]]
+            return kStillTail;''',
+        '''        uint64_t word = tail_.exchange(with, std::memory_order_acq_rel); // DEFECT 8
+        if (word == fast || word != (fast | kOrphanBit))
+            return kStillTail;''')],
+    # The fast cycle: a release that finds its fast word replaced by a
+    # successor hands on before the successor has counted the reference its
+    # grant adopts (the assert that would stop it first is taken out too, as
+    # in a release build).
+    'release-without-waiting': [('lib/ticket.cpp',
+        '''    for (unsigned spins = 0; fast_.load(std::memory_order_acquire) == kFastHeld; ++spins) {''',
+        '''    for (unsigned spins = 0; false; ++spins) { // DEFECT 9'''),
+       ('lib/ticket.cpp',
+        '''    assert(released() && !handed_on() && fast_.load(std::memory_order_relaxed) == kPlain);
+''', '')],
 }
 
 
@@ -152,6 +163,9 @@ def main():
             print(out[-3000:])
             return 1
         print(f"defect {defect} put back:")
+        rc, out = run("build/tests/capi_tests --gtest_filter='FastCycle*'", root)
+        failed = re.findall(r"(Failure|Assertion .* failed|FAILED  \] [^\n]*)", out)
+        print(f"  FastCycle* unit tests: exit {rc}" + (f": {failed[0][:240]}" if failed else ""))
         rc, out = run("build/tools/ordo-stress --ops 100000 --seed 1", root)
         f = findings(out)
         print(f"  stress --seed 1: exit {rc}, {len(f)} report(s)" + (f": {f[0][:240]}" if f else ""))
